@@ -1,0 +1,1 @@
+"""infrakit: provision and bootstrap the product's services, environment by environment."""

@@ -1,0 +1,5 @@
+import sys
+
+from infrakit.cli import main
+
+sys.exit(main())

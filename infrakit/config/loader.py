@@ -1,0 +1,186 @@
+"""Read and validate environment files, reporting every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from infrakit.config.models import EnvironmentConfig
+
+_ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """One or more user mistakes in environment files. Printed as a list, never a traceback."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    def report(self) -> str:
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        lines = [f"infrakit: {count} configuration {noun}:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A validated environment: its name (the file's stem, also the stack name) and config."""
+
+    name: str
+    file: str
+    config: EnvironmentConfig
+
+
+def available_environments(directory: Path) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.toml"))
+
+
+def load_environments(directory: Path, names: Iterable[str] = ()) -> list[Environment]:
+    """Load the named environments, or all of them. Raises ConfigError listing every problem."""
+    known = available_environments(directory)
+    wanted = list(names) or known
+    problems: list[Problem] = []
+    for name in wanted:
+        if name not in known:
+            hint = f"known environments: {', '.join(known)}" if known else "there are none yet"
+            problems.append(
+                Problem(
+                    _display(directory / f"{name}.toml"),
+                    "",
+                    f"unknown environment '{name}': no such file ({hint})",
+                )
+            )
+    if not wanted:
+        problems.append(Problem(_display(directory), "", "no environment files (*.toml) found"))
+
+    environments: list[Environment] = []
+    for name in (n for n in wanted if n in known):
+        path = directory / f"{name}.toml"
+        try:
+            environments.append(load_environment(path))
+        except ConfigError as error:
+            problems += error.problems
+    if problems:
+        raise ConfigError(problems)
+    return environments
+
+
+def load_environment(path: Path) -> Environment:
+    file = _display(path)
+    if not _ENV_NAME.match(path.stem):
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    "",
+                    "environment names become stack names: use lowercase letters, digits and '-', "
+                    "starting with a letter",
+                )
+            ]
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError([Problem(file, "", f"not valid TOML: {error}")]) from None
+    except OSError as error:
+        raise ConfigError([Problem(file, "", f"cannot read file: {error.strerror}")]) from None
+    try:
+        config = EnvironmentConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(
+            [_problem(file, data, e) for e in error.errors(include_input=False, include_url=False)]
+        ) from None
+    return Environment(name=path.stem, file=file, config=config)
+
+
+def _problem(file: str, data: Any, error: Any) -> Problem:
+    """Turn one pydantic error into a Problem whose key is the TOML key path.
+
+    pydantic inserts union tags (such as a backend name) into error locations; those are
+    not keys in the file and are dropped. Input values are never echoed: they may be secrets.
+    """
+    loc = list(error["loc"])
+    path: list[str] = []
+    node: Any = data
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(node, dict) and part in node:
+            path.append(str(part))
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            path.append(f"[{part}]")
+            node = node[part]
+        elif last and error["type"] == "missing":
+            path.append(str(part))
+        # Anything else is a tag pydantic adds for a union member (a backend name, a model).
+    key = ".".join(path).replace(".[", "[")
+    message = _message(error, path)
+    return Problem(file, key, message)
+
+
+def _message(error: Any, path: list[str]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(path[:-1])
+        suggestion = difflib.get_close_matches(path[-1], allowed, n=1) if path else []
+        hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
+        return f"unknown key{hint} (allowed here: {', '.join(sorted(allowed))})"
+    message = str(error["msg"])
+    # pydantic prefixes custom and validator messages; people need only the sentence.
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
+def _allowed_keys(parent: list[str]) -> list[str]:
+    """Field names of the model at a key path, for 'did you mean' hints."""
+    model: type[BaseModel] = EnvironmentConfig
+    for part in parent:
+        field = model.model_fields.get(part)
+        candidate = _model_of(field.annotation) if field else None
+        if candidate is None:
+            return []
+        model = candidate
+    return list(model.model_fields)
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    metadata_origin = getattr(annotation, "__origin__", None)
+    return _model_of(metadata_origin) if metadata_origin is not None else None
+
+
+def _display(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

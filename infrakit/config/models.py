@@ -1,0 +1,278 @@
+"""The typed shape of an environment file, `environments/<name>.toml`.
+
+Every model forbids unknown keys and is frozen: a typo is an error, and constructs receive
+values they cannot change. Each service table picks its backend with `backend = "..."`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# The connection contract's names. api and worker receive them, upper-cased, as environment.
+CONTRACT_VARIABLES = frozenset(
+    {
+        "DATABASE_URL",
+        "REDIS_URL",
+        "QDRANT_URL",
+        "QDRANT_API_KEY",
+        "API_URL",
+        "SUPABASE_URL",
+        "SUPABASE_ANON_KEY",
+        "SUPABASE_SERVICE_ROLE_KEY",
+    }
+)
+
+# Names that suggest a value is a credential; such a value must be a secret reference.
+_SECRET_LOOKING_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
+_TF_VAR = re.compile(r"^TF_VAR_[A-Za-z_][A-Za-z0-9_]*$")
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ----------------------------------------------------------------------------- secrets
+
+
+class SecretRef(Model):
+    """Where a secret comes from. Never its value.
+
+    Written in TOML as `"generate"` (Terraform generates it at apply time) or as
+    `{ env = "TF_VAR_name" }` (Terraform reads it from that variable at apply time). A
+    `TF_VAR_` name is required so the value never passes through infrakit or `cdk.tf.json`:
+    Terraform itself reads it.
+    """
+
+    generate: bool = False
+    env: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_shorthand(cls, value: Any) -> Any:
+        if value == "generate":
+            return {"generate": True}
+        if isinstance(value, str):
+            raise PydanticCustomError(
+                "literal_secret",
+                "a secret is written here as a literal value; secrets never go in environment "
+                'files. Write "generate" or { env = "TF_VAR_<name>" } instead',
+            )
+        if not isinstance(value, dict):
+            raise PydanticCustomError(
+                "secret_ref", 'expected "generate" or a table like { env = "TF_VAR_<name>" }'
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> SecretRef:
+        if self.generate == (self.env is not None):
+            raise PydanticCustomError(
+                "secret_ref", 'set exactly one of: "generate", or { env = "TF_VAR_<name>" }'
+            )
+        if self.env is not None and not _TF_VAR.match(self.env):
+            raise PydanticCustomError(
+                "secret_env",
+                "env must name a Terraform input variable such as TF_VAR_db_password, "
+                "so that Terraform reads the value at apply time",
+            )
+        return self
+
+    @property
+    def variable_name(self) -> str:
+        """The Terraform variable that carries an env-sourced secret."""
+        assert self.env is not None
+        return self.env.removeprefix("TF_VAR_")
+
+
+GENERATED = SecretRef(generate=True)
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def _pinned_image(ref: str) -> str:
+    if "@" in ref:
+        raise PydanticCustomError(
+            "image_digest_inline", "put the digest in image_digest, next to a pinned tag"
+        )
+    name, _, tag = ref.rpartition(":")
+    if not name or "/" in tag:  # "repo" or "host:5000/repo" have no tag
+        raise PydanticCustomError(
+            "image_unpinned", "image has no tag; pin a version, e.g. postgres:16.6-alpine"
+        )
+    if tag == "latest":
+        raise PydanticCustomError(
+            "image_latest", "image uses the moving tag 'latest'; pin a version instead"
+        )
+    return ref
+
+
+def _digest(value: str) -> str:
+    if not _DIGEST.match(value):
+        raise PydanticCustomError("image_digest", "expected sha256:<64 lowercase hex digits>")
+    return value
+
+
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+ImageDigest = Annotated[str, AfterValidator(_digest)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
+
+
+class ContainerSizing(Model):
+    """Image and limits shared by every container-backed service."""
+
+    image: PinnedImage
+    image_digest: ImageDigest | None = None
+    memory_mb: int = Field(gt=0, le=262_144)
+    cpus: float = Field(gt=0, le=64)
+
+    @property
+    def image_ref(self) -> str:
+        return f"{self.image}@{self.image_digest}" if self.image_digest else self.image
+
+
+# ----------------------------------------------------------------------------- datastores
+
+
+class DockerPostgres(ContainerSizing):
+    backend: Literal["docker"]
+    host_port: Port = 5432
+    database: Identifier = "app"
+    user: Identifier = "app"
+    password: SecretRef = GENERATED
+
+
+class DockerRedis(ContainerSizing):
+    backend: Literal["docker"]
+    host_port: Port = 6379
+    password: SecretRef = GENERATED
+    maxmemory_mb: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _maxmemory_fits(self) -> DockerRedis:
+        # Redis needs headroom above maxmemory for buffers and AOF rewrites.
+        if self.maxmemory_mb >= self.memory_mb:
+            raise PydanticCustomError(
+                "maxmemory", "maxmemory_mb must be below memory_mb, leaving headroom for Redis itself"
+            )
+        return self
+
+
+class DockerQdrant(ContainerSizing):
+    backend: Literal["docker"]
+    host_port: Port = 6333
+    api_key: SecretRef = GENERATED
+
+
+DatabaseConfig = Annotated[DockerPostgres, Field(discriminator="backend")]
+CacheConfig = Annotated[DockerRedis, Field(discriminator="backend")]
+VectorStoreConfig = Annotated[DockerQdrant, Field(discriminator="backend")]
+
+
+# ----------------------------------------------------------------------------- app services
+
+
+def _healthcheck(test: list[str]) -> list[str]:
+    if len(test) < 2 or test[0] not in ("CMD", "CMD-SHELL"):
+        raise PydanticCustomError(
+            "healthcheck",
+            'expected ["CMD", "<program>", ...] or ["CMD-SHELL", "<shell command>"]',
+        )
+    return test
+
+
+class AppService(ContainerSizing):
+    """api or worker: a container running the product's own image."""
+
+    backend: Literal["docker"]
+    command: list[str] | None = None
+    user: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$")
+    healthcheck: Annotated[list[str], AfterValidator(_healthcheck)]
+    environment: dict[str, str] = {}
+    secrets: dict[str, SecretRef] = {}
+
+    @field_validator("environment")
+    @classmethod
+    def _environment_is_plain(cls, environment: dict[str, str]) -> dict[str, str]:
+        _reject_contract_names(environment)
+        for name in environment:
+            if _SECRET_LOOKING_NAME.search(name):
+                raise PydanticCustomError(
+                    "literal_secret",
+                    "{name} looks like a secret written as a literal; move it to "
+                    'secrets.{name} = { env = "TF_VAR_<name>" }',
+                    {"name": name},
+                )
+        return environment
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets_not_contract(cls, secrets: dict[str, SecretRef]) -> dict[str, SecretRef]:
+        _reject_contract_names(secrets)
+        return secrets
+
+
+def _reject_contract_names(names: dict[str, object]) -> None:
+    for name in names:
+        if name in CONTRACT_VARIABLES:
+            raise PydanticCustomError(
+                "contract_variable",
+                "{name} is set by infrakit from the connection contract; remove it",
+                {"name": name},
+            )
+
+
+class ApiService(AppService):
+    port: Port = 8080
+    host_port: Port = 8080
+
+
+class WorkerService(AppService):
+    pass
+
+
+ApiConfig = Annotated[ApiService, Field(discriminator="backend")]
+WorkerConfig = Annotated[WorkerService, Field(discriminator="backend")]
+
+
+# ----------------------------------------------------------------------------- environment
+
+
+class EnvironmentConfig(Model):
+    """One environment: a backend and sizes for each service of the topology."""
+
+    project: str = Field(default="infrakit", pattern=r"^[a-z][a-z0-9-]{1,20}$")
+    database: DatabaseConfig
+    cache: CacheConfig
+    vector_store: VectorStoreConfig
+    api: ApiConfig
+    worker: WorkerConfig
+
+    @model_validator(mode="after")
+    def _host_ports_unique(self) -> EnvironmentConfig:
+        seen: dict[int, str] = {}
+        for service in ("database", "cache", "vector_store", "api"):
+            port = getattr(getattr(self, service), "host_port", None)
+            if port is None:
+                continue
+            if port in seen:
+                raise PydanticCustomError(
+                    "host_port_clash",
+                    "{a}.host_port and {b}.host_port are both {port}; give each its own port",
+                    {"a": seen[port], "b": service, "port": port},
+                )
+            seen[port] = service
+        return self

@@ -1,0 +1,1 @@
+"""Local backends: every service as a hardened container on a private Docker network."""

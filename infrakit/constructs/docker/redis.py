@@ -1,0 +1,63 @@
+"""Redis in a container: the local backend of the cache/queue service."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from infrakit.config.models import DockerRedis
+from infrakit.constructs.docker.network import LocalNetwork
+from infrakit.constructs.docker.service_container import (
+    LOOPBACK,
+    ContainerSpec,
+    PublishedPort,
+    ServiceContainer,
+)
+from infrakit.constructs.secret_value import SecretValue
+from infrakit.contract import Endpoint
+
+ALIAS = "redis"
+PORT = 6379
+
+
+def server_arguments(config: DockerRedis) -> list[str]:
+    """redis-server flags. The worker's BullMQ queues need noeviction: evicting a job key
+    silently loses work. AOF keeps queued jobs across restarts."""
+    return [
+        "--maxmemory", f"{config.maxmemory_mb}mb",
+        "--maxmemory-policy", "noeviction",
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+    ]  # fmt: skip
+
+
+class RedisContainer(Construct):
+    def __init__(self, scope: Construct, id_: str, *, network: LocalNetwork, config: DockerRedis):
+        super().__init__(scope, id_)
+        password = SecretValue(
+            self, "password", source=config.password, description="Redis AUTH password"
+        ).value
+        # The password reaches redis-server through the environment, not argv: arguments are
+        # visible to every user of the host in `ps`.
+        start = " ".join(["exec redis-server --requirepass \"$REDIS_PASSWORD\"", *server_arguments(config)])
+        self.service = ServiceContainer(
+            self,
+            "service",
+            network=network,
+            spec=ContainerSpec(
+                alias=ALIAS,
+                sizing=config,
+                user="redis",
+                command=["sh", "-c", start],
+                environment={"REDIS_PASSWORD": password},
+                healthcheck=[
+                    "CMD-SHELL",
+                    'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
+                ],
+                port=PublishedPort(container=PORT, host=config.host_port),
+                data_path="/data",
+            ),
+        )
+        self.redis_url = Endpoint(
+            in_network=f"redis://:{password}@{ALIAS}:{PORT}/0",
+            from_operator=f"redis://:{password}@{LOOPBACK}:{config.host_port}/0",
+        )

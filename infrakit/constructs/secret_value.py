@@ -1,0 +1,35 @@
+"""Resolve a SecretRef to a Terraform expression, so no secret value is ever synthesized."""
+
+from __future__ import annotations
+
+from cdktf import TerraformStack, TerraformVariable
+from cdktf_cdktf_provider_random.password import Password
+from constructs import Construct
+
+from infrakit.config.models import SecretRef
+
+
+class SecretValue(Construct):
+    """A secret known only to Terraform: generated at apply time, or read from TF_VAR_<name>.
+
+    Generated secrets are alphanumeric so they can sit inside connection URLs without
+    escaping; 40 characters from 62 symbols is about 238 bits.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, source: SecretRef, description: str):
+        super().__init__(scope, id_)
+        if source.generate:
+            self.value: str = Password(self, "generated", length=40, special=False).result
+        else:
+            self.value = _variable(TerraformStack.of(self), source.variable_name, description)
+
+
+def _variable(stack: TerraformStack, name: str, description: str) -> str:
+    # Several services may share one TF_VAR_ secret: declare the variable once per stack.
+    existing = stack.node.try_find_child(f"var-{name}")
+    variable = existing or TerraformVariable(
+        stack, f"var-{name}", type="string", sensitive=True, nullable=False, description=description
+    )
+    variable.override_logical_id(name)
+    assert isinstance(variable, TerraformVariable)
+    return variable.string_value

@@ -1,0 +1,62 @@
+"""The connection contract: the one shape every backend of every service exposes.
+
+It wires the api and worker containers (as upper-case environment variables) and becomes the
+stack outputs that the post-apply bootstrap reads. Values are Terraform expressions (tokens),
+never literal secrets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One contract value, as seen from the two places that use it.
+
+    For cloud backends both are the same. For local Docker, services reach each other by
+    network alias while the operator's machine reaches them on 127.0.0.1.
+    """
+
+    in_network: str
+    from_operator: str
+
+    @classmethod
+    def everywhere(cls, value: str) -> Endpoint:
+        return cls(in_network=value, from_operator=value)
+
+
+# Contract names whose value carries a credential: always sensitive outputs and secret env.
+SENSITIVE = frozenset(
+    {
+        "database_url",
+        "redis_url",
+        "qdrant_api_key",
+        "supabase_anon_key",
+        "supabase_service_role_key",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ConnectionContract:
+    database_url: Endpoint
+    redis_url: Endpoint
+    qdrant_url: Endpoint
+    qdrant_api_key: Endpoint
+    api_url: Endpoint
+    supabase_url: Endpoint | None = None
+    supabase_anon_key: Endpoint | None = None
+    supabase_service_role_key: Endpoint | None = None
+
+    def values(self) -> list[tuple[str, Endpoint]]:
+        """(name, endpoint) for every value this environment provides, in a stable order."""
+        return [
+            (f.name, value)
+            for f in fields(self)
+            if (value := getattr(self, f.name)) is not None
+        ]
+
+    def container_environment(self) -> dict[str, str]:
+        """What api and worker receive: the contract names upper-cased, in-network values."""
+        return {name.upper(): endpoint.in_network for name, endpoint in self.values()}

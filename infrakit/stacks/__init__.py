@@ -1,0 +1,1 @@
+"""One stack class for every environment: the topology is written once."""

