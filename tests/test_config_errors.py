@@ -1,0 +1,142 @@
+"""Mistakes in environment files are reported all at once, each with file and key, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+
+
+def write_env(directory: Path, name: str, text: str) -> Path:
+    path = directory / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+def local_text() -> str:
+    return (ENVIRONMENTS / "local.toml").read_text()
+
+
+def run_main(directory: Path, *names: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PYTHON, str(ROOT / "main.py"), "--environments-dir", str(directory), "--outdir", str(directory / "out"), *names],
+        capture_output=True,
+        text=True,
+        cwd=directory,
+        timeout=120,
+    )
+
+
+def assert_config_failure(result: subprocess.CompletedProcess[str], *expected: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    for line in expected:
+        assert line in result.stderr, f"{line!r} not in:\n{result.stderr}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        pytest.param(
+            lambda t: t.replace("memory_mb = 512\n", "", 1),
+            "dev.toml: database.memory_mb: required key is missing",
+            id="missing-field",
+        ),
+        pytest.param(
+            lambda t: t.replace("memory_mb = 512", 'memory_mb = "lots"', 1),
+            "dev.toml: database.memory_mb: Input should be a valid integer",
+            id="wrong-type",
+        ),
+        pytest.param(
+            lambda t: t.replace("maxmemory_mb = 192", "maxmemory_mb = 192\nmax_memroy = 1", 1),
+            "dev.toml: cache.max_memroy: unknown key; did you mean 'maxmemory_mb'?",
+            id="unknown-key",
+        ),
+        pytest.param(
+            lambda t: t.replace("host_port = 5432", 'host_port = 5432\npassword = "hunter2-hunter2"', 1),
+            "dev.toml: database.password: a secret is written here as a literal value",
+            id="literal-secret",
+        ),
+        pytest.param(
+            lambda t: t.replace('LOG_LEVEL = "info" }', 'LOG_LEVEL = "info", STRIPE_API_KEY = "sk_live_1" }', 1),
+            "dev.toml: api.environment: STRIPE_API_KEY looks like a secret written as a literal",
+            id="literal-secret-in-environment",
+        ),
+        pytest.param(
+            lambda t: t.replace('image = "postgres:16.6-alpine"', 'image = "postgres:latest"', 1),
+            "dev.toml: database.image: image uses the moving tag 'latest'",
+            id="unpinned-image",
+        ),
+    ],
+)
+def test_each_mistake_is_reported_with_file_and_key(tmp_path, edit, expected):
+    write_env(tmp_path, "dev", edit(local_text()))
+    assert_config_failure(run_main(tmp_path, "dev"), expected)
+
+
+def test_unknown_environment_name_lists_the_known_ones(tmp_path):
+    write_env(tmp_path, "local", local_text())
+    assert_config_failure(
+        run_main(tmp_path, "prdo"),
+        "prdo.toml: unknown environment 'prdo': no such file (known environments: local)",
+    )
+
+
+def test_every_problem_in_every_file_is_reported_at_once(tmp_path):
+    broken = (
+        local_text()
+        .replace("memory_mb = 512\n", "", 1)
+        .replace("maxmemory_mb = 192", "maxmemory_mb = 192\nmax_memroy = 1", 1)
+        .replace("host_port = 6333", 'host_port = 6333\napi_key = "qdrant-key-in-the-file"', 1)
+    )
+    write_env(tmp_path, "dev", broken)
+    write_env(tmp_path, "staging", local_text().replace("cpus = 0.25\n", "cpus = -1\n"))
+    result = run_main(tmp_path)
+    assert_config_failure(
+        result,
+        "4 configuration problems",
+        "dev.toml: database.memory_mb: required key is missing",
+        "dev.toml: cache.max_memroy: unknown key",
+        "dev.toml: vector_store.api_key: a secret is written here as a literal value",
+        "staging.toml: worker.cpus: Input should be greater than 0",
+    )
+    assert not (tmp_path / "out").exists(), "nothing is synthesized when config is invalid"
+
+
+def test_secret_values_are_never_echoed_in_errors(tmp_path):
+    text = local_text().replace("host_port = 6333", 'host_port = 6333\napi_key = "s3cr3t-value-xyz"', 1)
+    write_env(tmp_path, "dev", text.replace("[api]", '[api]\nsome_token = "t0ken-value-abc"', 1))
+    result = run_main(tmp_path, "dev")
+    assert_config_failure(result, "vector_store.api_key", "api.some_token: unknown key")
+    assert "s3cr3t-value-xyz" not in result.stderr
+    assert "t0ken-value-abc" not in result.stderr
+
+
+def test_invalid_toml_names_the_file_and_line(tmp_path):
+    write_env(tmp_path, "dev", local_text().replace("[cache]", "[cache", 1))
+    assert_config_failure(run_main(tmp_path, "dev"), "dev.toml: not valid TOML", "line")
+
+
+def test_env_secret_reference_must_be_a_terraform_variable(tmp_path):
+    text = local_text().replace("host_port = 5432", 'host_port = 5432\npassword = { env = "DB_PASSWORD" }', 1)
+    write_env(tmp_path, "dev", text)
+    assert_config_failure(
+        run_main(tmp_path, "dev"), "dev.toml: database.password: env must name a Terraform input variable"
+    )
+
+
+def test_host_port_clash_is_reported(tmp_path):
+    write_env(tmp_path, "dev", local_text().replace("host_port = 6379", "host_port = 5432", 1))
+    assert_config_failure(
+        run_main(tmp_path, "dev"), "database.host_port and cache.host_port are both 5432"
+    )
+
+
+def test_a_valid_file_synthesizes(tmp_path):
+    write_env(tmp_path, "dev", local_text())
+    result = run_main(tmp_path, "dev")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").is_file()

@@ -1,0 +1,72 @@
+"""scripts/setup.sh: idempotent, and it stops before deploy when terraform or Docker is missing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PYTHON, ROOT
+
+HIDDEN = {"terraform", "tofu", "docker"}
+
+
+@pytest.fixture(scope="module")
+def path_without_terraform_or_docker(tmp_path_factory) -> str:
+    """A PATH holding every usual tool except terraform, tofu and docker."""
+    bin_dir = tmp_path_factory.mktemp("bin")
+    for directory in ("/usr/local/bin", "/usr/bin", "/bin"):
+        for tool in Path(directory).iterdir() if Path(directory).is_dir() else []:
+            link = bin_dir / tool.name
+            if tool.name not in HIDDEN and not link.exists():
+                link.symlink_to(tool)
+    return str(bin_dir)
+
+
+def run_setup(path: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PATH": path,
+        "PYTHON": PYTHON,
+        "DOCKER_HOST": "unix:///nonexistent/docker.sock",
+    }
+    env.pop("TERRAFORM_BINARY_NAME", None)
+    return subprocess.run(
+        ["bash", "scripts/setup.sh", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
+    )
+
+
+def test_without_terraform_or_docker_setup_synthesizes_then_stops_before_deploy(path_without_terraform_or_docker):
+    result = run_setup(path_without_terraform_or_docker, "local")
+    assert result.returncode == 3, result.stderr
+    assert "synthesizing 'local'" in result.stderr
+    assert "terraform is not on PATH" in result.stderr
+    assert "install Terraform >= 1.10" in result.stderr
+    assert "Docker engine not reachable at unix:///nonexistent/docker.sock" in result.stderr
+    assert "not deploying 'local'" in result.stderr
+    assert "deploying 'local' with cdktf" not in result.stderr
+    assert (ROOT / "cdktf.out" / "stacks" / "local" / "cdk.tf.json").is_file()
+    assert "Traceback" not in result.stderr
+
+
+def test_skip_deploy_makes_the_same_run_succeed_and_a_rerun_installs_nothing(path_without_terraform_or_docker):
+    result = run_setup(path_without_terraform_or_docker, "local", "--skip-deploy")
+    assert result.returncode == 0, result.stderr
+    assert "Python dependencies up to date" in result.stderr
+    assert "cdktf CLI up to date" in result.stderr
+    assert "skipping deploy (--skip-deploy)" in result.stderr
+
+
+def test_unknown_environment_fails_with_the_config_message(path_without_terraform_or_docker):
+    result = run_setup(path_without_terraform_or_docker, "nope", "--skip-deploy")
+    assert result.returncode == 2
+    assert "unknown environment 'nope'" in result.stderr
+
+
+def test_unknown_option_prints_usage(path_without_terraform_or_docker):
+    result = run_setup(path_without_terraform_or_docker, "--deploy-now")
+    assert result.returncode == 2
+    assert "unknown option '--deploy-now'" in result.stderr
+    assert "scripts/setup.sh [ENV]" in result.stderr

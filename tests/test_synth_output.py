@@ -1,0 +1,86 @@
+"""`python main.py` and `cdktf synth` write reproducible output that is safe to share."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+from tests.conftest import PYTHON, ROOT
+
+
+def synth_into(outdir: Path, *names: str) -> None:
+    result = subprocess.run(
+        [PYTHON, "main.py", "--outdir", str(outdir), *names],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def tree(outdir: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(outdir)): p.read_bytes() for p in sorted(outdir.rglob("*")) if p.is_file()}
+
+
+def test_two_synths_of_the_same_inputs_are_byte_identical(tmp_path):
+    synth_into(tmp_path / "a", "local")
+    synth_into(tmp_path / "b", "local")
+    first, second = tree(tmp_path / "a"), tree(tmp_path / "b")
+    assert "stacks/local/cdk.tf.json" in first
+    assert first == second
+
+
+def test_output_has_no_absolute_paths_host_names_or_timestamps(tmp_path):
+    synth_into(tmp_path / "out", "local")
+    leaks = [str(ROOT), str(tmp_path), str(Path.home()), socket.gethostname()]
+    for name, content in tree(tmp_path / "out").items():
+        text = content.decode()
+        for leak in leaks:
+            assert leak not in text, f"{leak!r} found in {name}"
+        assert not re.search(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", text), f"timestamp in {name}"
+        assert not re.search(r'"/(?:root|home|tmp|work|Users)/', text), f"absolute path in {name}"
+
+
+def test_local_state_path_is_relative_to_the_project(tmp_path):
+    synth_into(tmp_path / "out", "local")
+    stack = json.loads((tmp_path / "out" / "stacks" / "local" / "cdk.tf.json").read_text())
+    assert stack["terraform"]["backend"] == {"local": {"path": "../../../terraform.local.tfstate"}}
+
+
+def test_synthesizing_local_never_imports_the_aws_bindings(tmp_path):
+    # Any AWS binding import costs 11-15 s; local synth must not pay it.
+    probe = (
+        "import sys; from pathlib import Path; from infrakit.synth import synthesize;"
+        "from infrakit.config import load_environments;"
+        "synthesize(load_environments(Path('environments'), ['local']), sys.argv[1]);"
+        "print(sorted(m for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws')))"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", probe, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "stacks" / "local" / "cdk.tf.json").is_file()
+    assert result.stdout.strip() == "[]"
+
+
+def test_cdktf_cli_synth_matches_python_main(tmp_path):
+    cli = ROOT / "node_modules" / ".bin" / "cdktf"
+    assert cli.exists(), "run scripts/setup.sh: it installs the cdktf CLI"
+    env = {**os.environ, "PATH": f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}", "CHECKPOINT_DISABLE": "1"}
+    project = tmp_path / "project"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "node_modules", "cdktf.out", ".git", "*.tfstate"))
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    result = subprocess.run(
+        [str(cli), "synth", "--output", "cli.out"], cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    synth_into(tmp_path / "main.out")
+    assert (project / "cli.out" / "stacks" / "local" / "cdk.tf.json").read_bytes() == (
+        tmp_path / "main.out" / "stacks" / "local" / "cdk.tf.json"
+    ).read_bytes()
