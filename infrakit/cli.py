@@ -20,9 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--environments-dir", type=Path, default=Path("environments"), help="default: %(default)s"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    preflight = commands.add_parser(
-        "preflight", help="check that `cdktf deploy ENV` has what it needs"
-    )
+    preflight = commands.add_parser("preflight", help="check that `cdktf deploy ENV` has what it needs")
     preflight.add_argument("--env", required=True, metavar="ENV")
     args = parser.parse_args(argv)
 

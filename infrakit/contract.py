@@ -51,11 +51,7 @@ class ConnectionContract:
 
     def values(self) -> list[tuple[str, Endpoint]]:
         """(name, endpoint) for every value this environment provides, in a stable order."""
-        return [
-            (f.name, value)
-            for f in fields(self)
-            if (value := getattr(self, f.name)) is not None
-        ]
+        return [(f.name, value) for f in fields(self) if (value := getattr(self, f.name)) is not None]
 
     def container_environment(self) -> dict[str, str]:
         """What api and worker receive: the contract names upper-cased, in-network values."""

@@ -33,9 +33,7 @@ def deploy_prerequisites(
     docker_reachable: Callable[[str], str | None] | None = None,
 ) -> list[Missing]:
     """Everything missing for a deploy of this environment; empty when it can start."""
-    missing = [
-        m for m in (_terraform(environ, which), _cdktf_cli(project_root)) if m is not None
-    ]
+    missing = [m for m in (_terraform(environ, which), _cdktf_cli(project_root)) if m is not None]
     if _uses_docker(environment):
         host = environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
         problem = (docker_reachable or docker_daemon_problem)(host)

@@ -55,7 +55,7 @@ deps_stamp=.venv/.infrakit-deps
 deps_wanted=$(fingerprint pyproject.toml constraints.txt)
 if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_wanted" ]; then
   step "installing pinned Python dependencies (first run: a few minutes)"
-  .venv/bin/python -m pip install --disable-pip-version-check --quiet \
+  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off \
       --constraint constraints.txt --editable '.[dev]' \
     || fail "pip install failed (see above); nothing else was changed, re-run when fixed"
   echo "$deps_wanted" > "$deps_stamp"

@@ -22,7 +22,15 @@ def local_text() -> str:
 
 def run_main(directory: Path, *names: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [PYTHON, str(ROOT / "main.py"), "--environments-dir", str(directory), "--outdir", str(directory / "out"), *names],
+        [
+            PYTHON,
+            str(ROOT / "main.py"),
+            "--environments-dir",
+            str(directory),
+            "--outdir",
+            str(directory / "out"),
+            *names,
+        ],
         capture_output=True,
         text=True,
         cwd=directory,
@@ -61,7 +69,9 @@ def assert_config_failure(result: subprocess.CompletedProcess[str], *expected: s
             id="literal-secret",
         ),
         pytest.param(
-            lambda t: t.replace('LOG_LEVEL = "info" }', 'LOG_LEVEL = "info", STRIPE_API_KEY = "sk_live_1" }', 1),
+            lambda t: t.replace(
+                'LOG_LEVEL = "info" }', 'LOG_LEVEL = "info", STRIPE_API_KEY = "sk_live_1" }', 1
+            ),
             "dev.toml: api.environment: STRIPE_API_KEY looks like a secret written as a literal",
             id="literal-secret-in-environment",
         ),
@@ -130,9 +140,7 @@ def test_env_secret_reference_must_be_a_terraform_variable(tmp_path):
 
 def test_host_port_clash_is_reported(tmp_path):
     write_env(tmp_path, "dev", local_text().replace("host_port = 6379", "host_port = 5432", 1))
-    assert_config_failure(
-        run_main(tmp_path, "dev"), "database.host_port and cache.host_port are both 5432"
-    )
+    assert_config_failure(run_main(tmp_path, "dev"), "database.host_port and cache.host_port are both 5432")
 
 
 def test_a_valid_file_synthesizes(tmp_path):

@@ -62,7 +62,9 @@ def test_an_image_digest_from_config_is_pinned_next_to_the_tag():
 
 def test_published_ports_bind_to_loopback_only(local_json, resources):
     published = [
-        port for container in containers(local_json, resources).values() for port in container.get("ports", [])
+        port
+        for container in containers(local_json, resources).values()
+        for port in container.get("ports", [])
     ]
     assert {p["internal"] for p in published} == {5432, 6379, 6333, 8080}
     assert all(p["ip"] == "127.0.0.1" for p in published)
@@ -124,7 +126,9 @@ def test_api_and_worker_image_and_command_come_from_config():
         document, Image.TF_RESOURCE_TYPE, {"name": "ghcr.io/acme/worker:1.2.3"}
     )
     assert Testing.to_have_resource_with_properties(
-        document, Container.TF_RESOURCE_TYPE, {"name": "infrakit-local-worker", "command": ["node", "worker.js"]}
+        document,
+        Container.TF_RESOURCE_TYPE,
+        {"name": "infrakit-local-worker", "command": ["node", "worker.js"]},
     )
 
 

@@ -16,6 +16,9 @@ def which_only(*present: str):
     return lambda name: f"/usr/bin/{name}" if name in present else None
 
 
+TERRAFORM_ONLY = which_only("terraform")
+
+
 @pytest.fixture
 def project_with_cli(tmp_path: Path) -> Path:
     cli = tmp_path / "node_modules" / ".bin" / "cdktf"
@@ -24,7 +27,7 @@ def project_with_cli(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def check(environment, project, *, environ=None, which=which_only("terraform"), docker=None):
+def check(environment, project, *, environ=None, which=TERRAFORM_ONLY, docker=None):
     return deploy_prerequisites(
         environment,
         project_root=project,
@@ -47,12 +50,23 @@ def test_missing_terraform_says_how_to_install_it(local_environment, project_wit
 def test_tofu_without_terraform_binary_name_is_pointed_out(local_environment, project_with_cli):
     (missing,) = check(local_environment, project_with_cli, which=which_only("tofu"))
     assert "export TERRAFORM_BINARY_NAME=tofu" in missing.fix
-    assert check(local_environment, project_with_cli, which=which_only("tofu"), environ={"TERRAFORM_BINARY_NAME": "tofu"}) == []
+    assert (
+        check(
+            local_environment,
+            project_with_cli,
+            which=which_only("tofu"),
+            environ={"TERRAFORM_BINARY_NAME": "tofu"},
+        )
+        == []
+    )
 
 
 def test_unreachable_docker_names_the_host_and_the_fix(local_environment, project_with_cli):
     (missing,) = check(
-        local_environment, project_with_cli, environ={"DOCKER_HOST": "tcp://127.0.0.1:1"}, docker="connection refused"
+        local_environment,
+        project_with_cli,
+        environ={"DOCKER_HOST": "tcp://127.0.0.1:1"},
+        docker="connection refused",
     )
     assert missing.what == "Docker engine not reachable at tcp://127.0.0.1:1 (connection refused)"
     assert "start Docker" in missing.fix

@@ -38,7 +38,9 @@ def run_setup(path: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_without_terraform_or_docker_setup_synthesizes_then_stops_before_deploy(path_without_terraform_or_docker):
+def test_without_terraform_or_docker_setup_synthesizes_then_stops_before_deploy(
+    path_without_terraform_or_docker,
+):
     result = run_setup(path_without_terraform_or_docker, "local")
     assert result.returncode == 3, result.stderr
     assert "synthesizing 'local'" in result.stderr
@@ -51,7 +53,9 @@ def test_without_terraform_or_docker_setup_synthesizes_then_stops_before_deploy(
     assert "Traceback" not in result.stderr
 
 
-def test_skip_deploy_makes_the_same_run_succeed_and_a_rerun_installs_nothing(path_without_terraform_or_docker):
+def test_skip_deploy_makes_the_same_run_succeed_and_a_rerun_installs_nothing(
+    path_without_terraform_or_docker,
+):
     result = run_setup(path_without_terraform_or_docker, "local", "--skip-deploy")
     assert result.returncode == 0, result.stderr
     assert "Python dependencies up to date" in result.stderr

@@ -72,12 +72,25 @@ def test_synthesizing_local_never_imports_the_aws_bindings(tmp_path):
 def test_cdktf_cli_synth_matches_python_main(tmp_path):
     cli = ROOT / "node_modules" / ".bin" / "cdktf"
     assert cli.exists(), "run scripts/setup.sh: it installs the cdktf CLI"
-    env = {**os.environ, "PATH": f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}", "CHECKPOINT_DISABLE": "1"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}",
+        "CHECKPOINT_DISABLE": "1",
+    }
     project = tmp_path / "project"
-    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns(".venv", "node_modules", "cdktf.out", ".git", "*.tfstate"))
+    shutil.copytree(
+        ROOT,
+        project,
+        ignore=shutil.ignore_patterns(".venv", "node_modules", "cdktf.out", ".git", "*.tfstate"),
+    )
     (project / "node_modules").symlink_to(ROOT / "node_modules")
     result = subprocess.run(
-        [str(cli), "synth", "--output", "cli.out"], cwd=project, env=env, capture_output=True, text=True, timeout=300
+        [str(cli), "synth", "--output", "cli.out"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     synth_into(tmp_path / "main.out")

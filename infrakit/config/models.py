@@ -113,9 +113,7 @@ def _pinned_image(ref: str) -> str:
             "image_unpinned", "image has no tag; pin a version, e.g. postgres:16.6-alpine"
         )
     if tag == "latest":
-        raise PydanticCustomError(
-            "image_latest", "image uses the moving tag 'latest'; pin a version instead"
-        )
+        raise PydanticCustomError("image_latest", "image uses the moving tag 'latest'; pin a version instead")
     return ref
 
 

@@ -38,9 +38,7 @@ class EnvironmentStack(TerraformStack):
         )
         database = PostgresContainer(self, "database", network=network, config=config.database)
         cache = RedisContainer(self, "cache", network=network, config=config.cache)
-        vector_store = QdrantContainer(
-            self, "vector-store", network=network, config=config.vector_store
-        )
+        vector_store = QdrantContainer(self, "vector-store", network=network, config=config.vector_store)
         contract = ConnectionContract(
             database_url=database.database_url,
             redis_url=cache.redis_url,

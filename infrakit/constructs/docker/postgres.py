@@ -51,7 +51,6 @@ class PostgresContainer(Construct):
         self.database_url = Endpoint(
             in_network=f"postgresql://{credentials}@{ALIAS}:{PORT}/{config.database}?sslmode=disable",
             from_operator=(
-                f"postgresql://{credentials}@{LOOPBACK}:{config.host_port}/{config.database}"
-                "?sslmode=disable"
+                f"postgresql://{credentials}@{LOOPBACK}:{config.host_port}/{config.database}?sslmode=disable"
             ),
         )

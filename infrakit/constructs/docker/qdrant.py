@@ -29,9 +29,7 @@ READYZ = (
 class QdrantContainer(Construct):
     def __init__(self, scope: Construct, id_: str, *, network: LocalNetwork, config: DockerQdrant):
         super().__init__(scope, id_)
-        api_key = SecretValue(
-            self, "api-key", source=config.api_key, description="Qdrant API key"
-        ).value
+        api_key = SecretValue(self, "api-key", source=config.api_key, description="Qdrant API key").value
         self.service = ServiceContainer(
             self,
             "service",

@@ -38,7 +38,7 @@ class RedisContainer(Construct):
         ).value
         # The password reaches redis-server through the environment, not argv: arguments are
         # visible to every user of the host in `ps`.
-        start = " ".join(["exec redis-server --requirepass \"$REDIS_PASSWORD\"", *server_arguments(config)])
+        start = " ".join(['exec redis-server --requirepass "$REDIS_PASSWORD"', *server_arguments(config)])
         self.service = ServiceContainer(
             self,
             "service",
