@@ -7,17 +7,19 @@ values they cannot change. Each service table picks its backend with `backend = 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
+
+from infrakit.config.types import (
+    GENERATED,
+    ContainerSizing,
+    Identifier,
+    Model,
+    Port,
+    SecretRef,
+)
 
 # The connection contract's names. api and worker receive them, upper-cased, as environment.
 CONTRACT_VARIABLES = frozenset(
@@ -35,111 +37,6 @@ CONTRACT_VARIABLES = frozenset(
 
 # Names that suggest a value is a credential; such a value must be a secret reference.
 _SECRET_LOOKING_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
-_TF_VAR = re.compile(r"^TF_VAR_[A-Za-z_][A-Za-z0-9_]*$")
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# ----------------------------------------------------------------------------- secrets
-
-
-class SecretRef(Model):
-    """Where a secret comes from. Never its value.
-
-    Written in TOML as `"generate"` (Terraform generates it at apply time) or as
-    `{ env = "TF_VAR_name" }` (Terraform reads it from that variable at apply time). A
-    `TF_VAR_` name is required so the value never passes through infrakit or `cdk.tf.json`:
-    Terraform itself reads it.
-    """
-
-    generate: bool = False
-    env: str | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _from_shorthand(cls, value: Any) -> Any:
-        if value == "generate":
-            return {"generate": True}
-        if isinstance(value, str):
-            raise PydanticCustomError(
-                "literal_secret",
-                "a secret is written here as a literal value; secrets never go in environment "
-                'files. Write "generate" or { env = "TF_VAR_<name>" } instead',
-            )
-        if not isinstance(value, dict):
-            raise PydanticCustomError(
-                "secret_ref", 'expected "generate" or a table like { env = "TF_VAR_<name>" }'
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _exactly_one_source(self) -> SecretRef:
-        if self.generate == (self.env is not None):
-            raise PydanticCustomError(
-                "secret_ref", 'set exactly one of: "generate", or { env = "TF_VAR_<name>" }'
-            )
-        if self.env is not None and not _TF_VAR.match(self.env):
-            raise PydanticCustomError(
-                "secret_env",
-                "env must name a Terraform input variable such as TF_VAR_db_password, "
-                "so that Terraform reads the value at apply time",
-            )
-        return self
-
-    @property
-    def variable_name(self) -> str:
-        """The Terraform variable that carries an env-sourced secret."""
-        assert self.env is not None
-        return self.env.removeprefix("TF_VAR_")
-
-
-GENERATED = SecretRef(generate=True)
-
-
-# ----------------------------------------------------------------------------- images
-
-
-def _pinned_image(ref: str) -> str:
-    if "@" in ref:
-        raise PydanticCustomError(
-            "image_digest_inline", "put the digest in image_digest, next to a pinned tag"
-        )
-    name, _, tag = ref.rpartition(":")
-    if not name or "/" in tag:  # "repo" or "host:5000/repo" have no tag
-        raise PydanticCustomError(
-            "image_unpinned", "image has no tag; pin a version, e.g. postgres:16.6-alpine"
-        )
-    if tag == "latest":
-        raise PydanticCustomError("image_latest", "image uses the moving tag 'latest'; pin a version instead")
-    return ref
-
-
-def _digest(value: str) -> str:
-    if not _DIGEST.match(value):
-        raise PydanticCustomError("image_digest", "expected sha256:<64 lowercase hex digits>")
-    return value
-
-
-PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
-ImageDigest = Annotated[str, AfterValidator(_digest)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-Identifier = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
-
-
-class ContainerSizing(Model):
-    """Image and limits shared by every container-backed service."""
-
-    image: PinnedImage
-    image_digest: ImageDigest | None = None
-    memory_mb: int = Field(gt=0, le=262_144)
-    cpus: float = Field(gt=0, le=64)
-
-    @property
-    def image_ref(self) -> str:
-        return f"{self.image}@{self.image_digest}" if self.image_digest else self.image
 
 
 # ----------------------------------------------------------------------------- datastores

@@ -6,7 +6,7 @@ from cdktf import TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
-from infrakit.config.models import SecretRef
+from infrakit.config.types import SecretRef
 
 
 class SecretValue(Construct):

@@ -18,7 +18,7 @@ from cdktf_cdktf_provider_docker.image import Image
 from cdktf_cdktf_provider_docker.volume import Volume
 from constructs import Construct
 
-from infrakit.config.models import ContainerSizing
+from infrakit.config.types import ContainerSizing
 from infrakit.constructs.docker.network import LocalNetwork
 
 LOOPBACK = "127.0.0.1"
