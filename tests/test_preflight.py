@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from infrakit.config.loader import load_environment
 from infrakit.preflight import deploy_prerequisites, docker_daemon_problem
+from tests.conftest import ENVIRONMENTS, environment_with
 
 
 def which_only(*present: str):
@@ -27,13 +29,17 @@ def project_with_cli(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def check(environment, project, *, environ=None, which=TERRAFORM_ONLY, docker=None):
+def check(
+    environment, project, *, environ=None, which=TERRAFORM_ONLY, docker=None, version=(1, 11), home=None
+):
     return deploy_prerequisites(
         environment,
         project_root=project,
         environ=environ or {},
         which=which,
         docker_reachable=lambda host: docker,
+        terraform_version=lambda binary: version,
+        home=home or project,
     )
 
 
@@ -103,3 +109,33 @@ def test_docker_ping_against_a_unix_socket_stand_in():
             thread.join(timeout=5)
             server.close()
         assert docker_daemon_problem(f"unix://{directory}/absent.sock") == "no such socket"
+
+
+def test_terraform_older_than_1_10_is_reported(local_environment, project_with_cli):
+    (missing,) = check(local_environment, project_with_cli, version=(1, 9))
+    assert missing.what.startswith("terraform 1.9 is too old")
+
+
+def test_cloud_deploy_names_every_missing_credential_variable(project_with_cli):
+    prod = load_environment(ENVIRONMENTS / "prod.toml")
+    missing = check(prod, project_with_cli)
+    text = "\n".join(m.what for m in missing)
+    assert "AWS credentials" in text
+    assert "SUPABASE_ACCESS_TOKEN is not set" in text
+    assert "QDRANT_CLOUD_API_KEY is not set" in text
+    assert "QDRANT_CLOUD_ACCOUNT_ID is not set" in text
+    assert "Docker" not in text, "prod runs nothing on Docker"
+    ready = {
+        "AWS_PROFILE": "ops",
+        "SUPABASE_ACCESS_TOKEN": "x",
+        "QDRANT_CLOUD_API_KEY": "x",
+        "QDRANT_CLOUD_ACCOUNT_ID": "x",
+    }
+    assert check(prod, project_with_cli, environ=ready) == []
+
+
+def test_referenced_tf_var_secrets_must_be_set(project_with_cli):
+    environment = environment_with(database={"password": {"env": "TF_VAR_db_password"}})
+    (missing,) = check(environment, project_with_cli)
+    assert missing.what == "TF_VAR_db_password is not set (local.toml: database.password refers to it)"
+    assert check(environment, project_with_cli, environ={"TF_VAR_db_password": "s"}) == []

@@ -7,11 +7,21 @@ values they cannot change. Each service table picks its backend with `backend = 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from infrakit.config.aws import (
+    AwsSettings,
+    ElastiCacheRedis,
+    FargateSizing,
+    LoadBalancerSettings,
+    RemoteState,
+)
+from infrakit.config.collections import CollectionSpec, unique_names
+from infrakit.config.qdrant_cloud import QdrantCloud
+from infrakit.config.supabase import SupabasePostgres
 from infrakit.config.types import (
     GENERATED,
     ContainerSizing,
@@ -20,6 +30,9 @@ from infrakit.config.types import (
     Port,
     SecretRef,
 )
+
+SERVICES = ("database", "cache", "vector_store", "api", "worker")
+AWS_BACKENDS = frozenset({"elasticache", "fargate"})
 
 # The connection contract's names. api and worker receive them, upper-cased, as environment.
 CONTRACT_VARIABLES = frozenset(
@@ -70,11 +83,12 @@ class DockerQdrant(ContainerSizing):
     backend: Literal["docker"]
     host_port: Port = 6333
     api_key: SecretRef = GENERATED
+    collections: Annotated[list[CollectionSpec], AfterValidator(unique_names)] = []
 
 
-DatabaseConfig = Annotated[DockerPostgres, Field(discriminator="backend")]
-CacheConfig = Annotated[DockerRedis, Field(discriminator="backend")]
-VectorStoreConfig = Annotated[DockerQdrant, Field(discriminator="backend")]
+DatabaseConfig = Annotated[DockerPostgres | SupabasePostgres, Field(discriminator="backend")]
+CacheConfig = Annotated[DockerRedis | ElastiCacheRedis, Field(discriminator="backend")]
+VectorStoreConfig = Annotated[DockerQdrant | QdrantCloud, Field(discriminator="backend")]
 
 
 # ----------------------------------------------------------------------------- app services
@@ -89,15 +103,23 @@ def _healthcheck(test: list[str]) -> list[str]:
     return test
 
 
-class AppService(ContainerSizing):
-    """api or worker: a container running the product's own image."""
+class AppSettings(Model):
+    """What api and worker share on every backend: how the product's image runs."""
 
-    backend: Literal["docker"]
     command: list[str] | None = None
     user: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$")
     healthcheck: Annotated[list[str], AfterValidator(_healthcheck)]
     environment: dict[str, str] = {}
     secrets: dict[str, SecretRef] = {}
+
+    @field_validator("user")
+    @classmethod
+    def _not_root(cls, user: str) -> str:
+        if user.split(":")[0] in ("root", "0"):
+            raise PydanticCustomError(
+                "root_user", "containers run as a non-root user; pick a uid such as 10001"
+            )
+        return user
 
     @field_validator("environment")
     @classmethod
@@ -130,17 +152,29 @@ def _reject_contract_names(names: dict[str, object]) -> None:
             )
 
 
-class ApiService(AppService):
+class DockerApi(AppSettings, ContainerSizing):
+    backend: Literal["docker"]
     port: Port = 8080
     host_port: Port = 8080
 
 
-class WorkerService(AppService):
-    pass
+class DockerWorker(AppSettings, ContainerSizing):
+    backend: Literal["docker"]
 
 
-ApiConfig = Annotated[ApiService, Field(discriminator="backend")]
-WorkerConfig = Annotated[WorkerService, Field(discriminator="backend")]
+class FargateApi(AppSettings, FargateSizing):
+    backend: Literal["fargate"]
+    port: Port = 8080
+    load_balancer: LoadBalancerSettings = LoadBalancerSettings()
+
+
+class FargateWorker(AppSettings, FargateSizing):
+    backend: Literal["fargate"]
+
+
+ApiConfig = Annotated[DockerApi | FargateApi, Field(discriminator="backend")]
+WorkerConfig = Annotated[DockerWorker | FargateWorker, Field(discriminator="backend")]
+AppService = DockerApi | DockerWorker | FargateApi | FargateWorker
 
 
 # ----------------------------------------------------------------------------- environment
@@ -155,6 +189,37 @@ class EnvironmentConfig(Model):
     vector_store: VectorStoreConfig
     api: ApiConfig
     worker: WorkerConfig
+    # Required when a service runs on AWS.
+    aws: AwsSettings | None = None
+    # Without it, state stays in a local file (fine for `local`, not for shared environments).
+    state: RemoteState | None = None
+
+    @property
+    def services(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in SERVICES}
+
+    @property
+    def uses_aws(self) -> bool:
+        return any(service.backend in AWS_BACKENDS for service in self.services.values())
+
+    @model_validator(mode="after")
+    def _aws_settings_when_needed(self) -> EnvironmentConfig:
+        on_aws = [name for name, service in self.services.items() if service.backend in AWS_BACKENDS]
+        if on_aws and self.aws is None:
+            raise PydanticCustomError(
+                "aws_missing",
+                '{services} run on AWS: add an [aws] table with at least region = "..."',
+                {"services": ", ".join(on_aws)},
+            )
+        on_fargate = [n for n in ("api", "worker") if self.services[n].backend == "fargate"]
+        on_docker = [n for n in ("database", "cache", "vector_store") if self.services[n].backend == "docker"]
+        if on_fargate and on_docker:
+            raise PydanticCustomError(
+                "unreachable_backend",
+                "{apps} on Fargate cannot reach {stores} running in local Docker; pick cloud backends",
+                {"apps": " and ".join(on_fargate), "stores": ", ".join(on_docker)},
+            )
+        return self
 
     @model_validator(mode="after")
     def _host_ports_unique(self) -> EnvironmentConfig:

@@ -1,61 +1,158 @@
-"""EnvironmentStack: database, vector store, cache/queue, api and worker, for one environment."""
+"""EnvironmentStack: database, vector store, cache/queue, api and worker, for one environment.
+
+The topology is written once; each service's backend comes from the environment's config.
+Backend modules are imported only when used, so that a local synth never loads AWS bindings.
+"""
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformStack
-from cdktf_cdktf_provider_docker.provider import DockerProvider
+from typing import Any
+
+from cdktf import TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_random.provider import RandomProvider
 from constructs import Construct
 
 from infrakit.config import Environment
-from infrakit.constructs.docker.app_container import AppContainer, api_endpoint
-from infrakit.constructs.docker.network import LocalNetwork
-from infrakit.constructs.docker.postgres import PostgresContainer
-from infrakit.constructs.docker.qdrant import QdrantContainer
-from infrakit.constructs.docker.redis import RedisContainer
-from infrakit.contract import ConnectionContract
+from infrakit.contract import ConnectionContract, Endpoint
 from infrakit.stacks.outputs import publish_contract
+from infrakit.stacks.platforms import Platforms
 from infrakit.stacks.provider_sources import qualify_provider_sources
+from infrakit.stacks.state import configure_state
+
+APP_SERVICES = ("api", "worker")
 
 
 class EnvironmentStack(TerraformStack):
     def __init__(self, scope: Construct, environment: Environment):
         super().__init__(scope, environment.name)
-        config = environment.config
-        prefix = f"{config.project}-{environment.name}"
-
-        # Terraform runs in cdktf.out/stacks/<env>; a relative path keeps state at the
-        # project root and keeps absolute paths out of the synthesized output.
-        LocalBackend(self, path=f"../../../terraform.{environment.name}.tfstate")
-        DockerProvider(self, "docker")
+        self.environment = environment
+        self.platforms = Platforms(self, environment)
+        configure_state(self, environment)
         RandomProvider(self, "random")
 
-        network = LocalNetwork(
-            self,
-            "network",
-            name=prefix,
-            labels={"infrakit.project": config.project, "infrakit.environment": environment.name},
-        )
-        database = PostgresContainer(self, "database", network=network, config=config.database)
-        cache = RedisContainer(self, "cache", network=network, config=config.cache)
-        vector_store = QdrantContainer(self, "vector-store", network=network, config=config.vector_store)
+        database = self._database()
+        cache = self._cache()
+        vector_store = self._vector_store()
+        load_balancer = self._load_balancer()
         contract = ConnectionContract(
             database_url=database.database_url,
             redis_url=cache.redis_url,
             qdrant_url=vector_store.qdrant_url,
             qdrant_api_key=vector_store.api_key,
-            api_url=api_endpoint(config.api),
+            api_url=load_balancer.api_url if load_balancer else self._docker_api_url(),
+            supabase_url=getattr(database, "supabase_url", None),
+            supabase_anon_key=getattr(database, "supabase_anon_key", None),
+            supabase_service_role_key=getattr(database, "supabase_service_role_key", None),
         )
-        datastores = [database.service, cache.service, vector_store.service]
-        for name, service in (("api", config.api), ("worker", config.worker)):
-            AppContainer(
-                self,
-                name,
-                network=network,
-                config=service,
-                contract=contract,
-                depends_on=datastores,
-            )
+        self._app_services(
+            contract, cache, vector_store, load_balancer, datastores=[database, cache, vector_store]
+        )
 
         publish_contract(self, contract)
         qualify_provider_sources(self)
+
+    # ------------------------------------------------------------------------- datastores
+
+    def _database(self) -> Any:
+        config = self.environment.config.database
+        if config.backend == "docker":
+            from infrakit.constructs.docker.postgres import PostgresContainer
+
+            return PostgresContainer(self, "database", network=self.platforms.docker, config=config)
+        from infrakit.constructs.supabase.database import SupabaseDatabase
+
+        return SupabaseDatabase(self, "database", name=self.platforms.prefix, config=config)
+
+    def _cache(self) -> Any:
+        config = self.environment.config.cache
+        if config.backend == "docker":
+            from infrakit.constructs.docker.redis import RedisContainer
+
+            return RedisContainer(self, "cache", network=self.platforms.docker, config=config)
+        from infrakit.constructs.aws.elasticache import ElastiCacheRedisGroup
+
+        aws = self.platforms.aws
+        return ElastiCacheRedisGroup(
+            self, "cache", name=self.platforms.prefix, config=config, network=aws.network, key=aws.key
+        )
+
+    def _vector_store(self) -> Any:
+        config = self.environment.config.vector_store
+        if config.backend == "docker":
+            from infrakit.constructs.docker.qdrant import QdrantContainer
+
+            return QdrantContainer(self, "vector-store", network=self.platforms.docker, config=config)
+        from infrakit.constructs.qdrant_cloud.cluster import QdrantCloudCluster
+
+        return QdrantCloudCluster(
+            self, "vector-store", name=self.platforms.prefix, config=config, services=list(APP_SERVICES)
+        )
+
+    # ------------------------------------------------------------------------- api and worker
+
+    def _docker_api_url(self) -> Endpoint:
+        from infrakit.constructs.docker.app_container import api_endpoint
+
+        config = self.environment.config.api
+        assert config.backend == "docker"
+        return api_endpoint(config)
+
+    def _load_balancer(self) -> Any:
+        config = self.environment.config.api
+        if config.backend != "fargate":
+            return None
+        from infrakit.constructs.aws.load_balancer import PublicLoadBalancer
+
+        aws = self.platforms.aws
+        return PublicLoadBalancer(
+            self,
+            "load-balancer",
+            name=self.platforms.prefix,
+            settings=config.load_balancer,
+            target_port=config.port,
+            network=aws.network,
+            key=aws.key,
+            aws=aws.settings,
+        )
+
+    def _app_services(
+        self,
+        contract: ConnectionContract,
+        cache: Any,
+        vector_store: Any,
+        load_balancer: Any,
+        datastores: list[Any],
+    ) -> None:
+        for name in APP_SERVICES:
+            config = getattr(self.environment.config, name)
+            # Each service gets its own Qdrant key where the backend issues per-service keys.
+            service_keys = getattr(vector_store, "service_api_keys", {})
+            own_contract = (
+                ConnectionContract(**{**contract.__dict__, "qdrant_api_key": service_keys[name]})
+                if name in service_keys
+                else contract
+            )
+            if config.backend == "docker":
+                from infrakit.constructs.docker.app_container import AppContainer
+
+                AppContainer(
+                    self,
+                    name,
+                    network=self.platforms.docker,
+                    config=config,
+                    contract=own_contract,
+                    depends_on=[d.service for d in datastores if hasattr(d, "service")],
+                )
+            else:
+                from infrakit.stacks.fargate_wiring import fargate_app_service
+
+                service = fargate_app_service(
+                    self,
+                    name,
+                    config=config,
+                    contract=own_contract,
+                    platforms=self.platforms,
+                    cache=cache,
+                    load_balancer=load_balancer if name == "api" else None,
+                )
+                TerraformOutput(self, f"{name}_image_repository", value=service.repository.url)

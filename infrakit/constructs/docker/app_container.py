@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from constructs import Construct
 
-from infrakit.config.models import ApiService, AppService
+from infrakit.config.models import DockerApi, DockerWorker
 from infrakit.constructs.docker.network import LocalNetwork
 from infrakit.constructs.docker.service_container import (
     LOOPBACK,
@@ -25,7 +25,7 @@ class AppContainer(Construct):
         id_: str,
         *,
         network: LocalNetwork,
-        config: AppService,
+        config: DockerApi | DockerWorker,
         contract: ConnectionContract,
         depends_on: Sequence[ServiceContainer] = (),
     ):
@@ -36,7 +36,7 @@ class AppContainer(Construct):
         }
         port = (
             PublishedPort(container=config.port, host=config.host_port)
-            if isinstance(config, ApiService)
+            if isinstance(config, DockerApi)
             else None  # the worker takes no traffic
         )
         ServiceContainer(
@@ -56,7 +56,7 @@ class AppContainer(Construct):
         )
 
 
-def api_endpoint(config: ApiService) -> Endpoint:
+def api_endpoint(config: DockerApi) -> Endpoint:
     """Where the api listens; known before the container exists, so the api can receive it."""
     return Endpoint(
         in_network=f"http://api:{config.port}",

@@ -1,0 +1,225 @@
+"""Bindings for the Supabase provider (supabase/supabase), pinned to one exact version.
+
+Only the arguments infrakit uses are bound; see ../shared/reference.md "Supabase provider". The
+provider reads its token from SUPABASE_ACCESS_TOKEN at apply time, so no credential is ever an
+argument here and none can reach cdk.tf.json.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from cdktf import Fn, TerraformProviderGeneratorMetadata, Token
+from constructs import Construct
+
+from infrakit.bindings import BoundDataSource, BoundProvider, BoundResource, is_token, require_text
+from infrakit.config.supabase import InstanceSize
+
+SOURCE = "supabase/supabase"
+VERSION = "1.10.1"
+METADATA = TerraformProviderGeneratorMetadata(provider_name="supabase", provider_version_constraint=VERSION)
+
+# The sizes the Management API accepts for a new project (desired_instance_size).
+INSTANCE_SIZES: tuple[str, ...] = get_args(InstanceSize)
+
+PoolMode = Literal["transaction", "session"]
+POOL_MODES: tuple[PoolMode, ...] = ("transaction", "session")
+
+SettingsJson = Mapping[str, Any] | str
+
+
+class SupabaseProvider(BoundProvider):
+    """The provider block. The token comes from SUPABASE_ACCESS_TOKEN, never from code."""
+
+    TF_RESOURCE_TYPE = "supabase"
+
+    def __init__(self, scope: Construct, id_: str, *, endpoint: str | None = None):
+        super().__init__(
+            scope,
+            id_,
+            name=self.TF_RESOURCE_TYPE,
+            source=SOURCE,
+            metadata=METADATA,
+            arguments={"endpoint": endpoint},
+        )
+
+
+@dataclass(frozen=True)
+class ProjectTimeouts:
+    """How long Terraform waits for a project to be created or updated, e.g. "20m"."""
+
+    create: str | None = None
+    update: str | None = None
+
+
+class SupabaseProject(BoundResource):
+    """A hosted Supabase project: Postgres plus the API, auth and storage services in front of it."""
+
+    TF_RESOURCE_TYPE = "supabase_project"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        organization_id: str,
+        name: str,
+        database_password: str,
+        region: str,
+        instance_size: str | None = None,
+        timeouts: ProjectTimeouts | None = None,
+    ):
+        block = self.TF_RESOURCE_TYPE
+        require_text(block, "organization_id (the organization slug)", organization_id)
+        require_text(block, "name", name)
+        require_text(block, "region", region)
+        # A token is generated at apply time; only a literal can be checked here.
+        if not is_token(database_password) and len(database_password) < 4:
+            raise ValueError(f"{block}: database_password must be at least 4 characters")
+        if instance_size is not None and instance_size not in INSTANCE_SIZES:
+            raise ValueError(
+                f"{block}: instance_size '{instance_size}' is not one of {', '.join(INSTANCE_SIZES)}"
+            )
+        super().__init__(
+            scope,
+            id_,
+            resource_type=block,
+            metadata=METADATA,
+            arguments={
+                "organization_id": organization_id,
+                "name": name,
+                "database_password": database_password,
+                "region": region,
+                "instance_size": instance_size,
+                "timeouts": {"create": timeouts.create, "update": timeouts.update} if timeouts else None,
+            },
+        )
+
+    @property
+    def project_ref(self) -> str:
+        """The project ref (the resource id), e.g. the <ref> in https://<ref>.supabase.co."""
+        return self.get_string_attribute("id")
+
+
+class SupabaseSettings(BoundResource):
+    """Project settings, each group a JSON document. Only the groups given are managed.
+
+    Deleting this resource changes nothing in Supabase: the provider has no way to reset settings.
+    `pooler` is accepted by provider 1.10.1 but never sent to Supabase, so setting it has no effect.
+    """
+
+    TF_RESOURCE_TYPE = "supabase_settings"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        project_ref: str,
+        api: SettingsJson | None = None,
+        auth: SettingsJson | None = None,
+        database: SettingsJson | None = None,
+        network: SettingsJson | None = None,
+        pooler: SettingsJson | None = None,
+        storage: SettingsJson | None = None,
+    ):
+        block = self.TF_RESOURCE_TYPE
+        require_text(block, "project_ref", project_ref)
+        groups = {
+            "api": api,
+            "auth": auth,
+            "database": database,
+            "network": network,
+            "pooler": pooler,
+            "storage": storage,
+        }
+        super().__init__(
+            scope,
+            id_,
+            resource_type=block,
+            metadata=METADATA,
+            arguments={"project_ref": project_ref}
+            | {name: _settings_json(block, name, value) for name, value in groups.items()},
+        )
+
+
+def _settings_json(block: str, name: str, value: SettingsJson | None) -> str | None:
+    """Serialise one settings group. Keys are sorted so that synth output is stable."""
+    if value is None or is_token(value):
+        return value  # type: ignore[return-value]
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{block}: {name} is not valid JSON: {error}") from None
+    else:
+        parsed = value
+    if not isinstance(parsed, Mapping):
+        raise ValueError(f'{block}: {name} must be a JSON object, e.g. {{"max_rows": 1000}}')
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"))
+
+
+class DataSupabaseApikeys(BoundDataSource):
+    """The project's API keys. All are sensitive; outputs carrying them must be marked sensitive."""
+
+    TF_RESOURCE_TYPE = "supabase_apikeys"
+
+    def __init__(self, scope: Construct, id_: str, *, project_ref: str):
+        require_text(self.TF_RESOURCE_TYPE, "project_ref", project_ref)
+        super().__init__(
+            scope,
+            id_,
+            data_type=self.TF_RESOURCE_TYPE,
+            metadata=METADATA,
+            arguments={"project_ref": project_ref},
+        )
+
+    @property
+    def anon_key(self) -> str:
+        return self.get_string_attribute("anon_key")
+
+    @property
+    def service_role_key(self) -> str:
+        return self.get_string_attribute("service_role_key")
+
+    @property
+    def publishable_key(self) -> str:
+        return self.get_string_attribute("publishable_key")
+
+    @property
+    def secret_keys(self) -> Any:
+        """A list of {name, api_key} objects, as a Terraform reference."""
+        return self.interpolation_for_attribute("secret_keys")
+
+
+class DataSupabasePooler(BoundDataSource):
+    """The project's connection pooler (Supavisor): a connection string per pool mode.
+
+    The Management API writes the literal placeholder `[YOUR-PASSWORD]` where the password goes.
+    """
+
+    TF_RESOURCE_TYPE = "supabase_pooler"
+
+    def __init__(self, scope: Construct, id_: str, *, project_ref: str):
+        require_text(self.TF_RESOURCE_TYPE, "project_ref", project_ref)
+        super().__init__(
+            scope,
+            id_,
+            data_type=self.TF_RESOURCE_TYPE,
+            metadata=METADATA,
+            arguments={"project_ref": project_ref},
+        )
+
+    @property
+    def url(self) -> Mapping[str, str]:
+        """The whole map from pool mode to connection string, as a Terraform reference."""
+        return self.get_string_map_attribute("url")
+
+    def connection_string(self, mode: PoolMode) -> str:
+        """The connection string for one pool mode. Terraform fails if the project lacks that mode."""
+        if mode not in POOL_MODES:
+            raise ValueError(f"{self.TF_RESOURCE_TYPE}: pool mode '{mode}' is not one of {POOL_MODES}")
+        return Token.as_string(Fn.lookup(self.interpolation_for_attribute("url"), mode))

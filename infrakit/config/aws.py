@@ -1,0 +1,143 @@
+"""Config for the AWS side of cloud environments: account-level settings, remote state,
+ElastiCache Redis and ECS Fargate services."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from infrakit.config.types import ImageDigest, Model
+
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")]
+
+# Fargate's valid CPU units and the memory (MiB) each allows.
+FARGATE_MEMORY = {
+    256: (512, 2048),
+    512: (1024, 4096),
+    1024: (2048, 8192),
+    2048: (4096, 16384),
+    4096: (8192, 30720),
+}
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise PydanticCustomError("cidr", "not a CIDR block: {error}", {"error": str(error)}) from None
+    return value
+
+
+Cidr = Annotated[str, AfterValidator(_cidr)]
+
+
+class AwsSettings(Model):
+    """Where and how the environment's AWS resources live."""
+
+    region: Region
+    vpc_cidr: Cidr = "10.0.0.0/16"
+    # Named explicitly, so the set never grows when AWS adds a zone to the region.
+    availability_zones: list[Annotated[str, Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$")]] = Field(
+        min_length=2, max_length=6
+    )
+    # One NAT gateway is cheaper; one per AZ keeps private subnets online when an AZ fails.
+    nat_gateway_per_az: bool = False
+    log_retention_days: Literal[365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] = 365
+    kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
+    # Protects the load balancer and keeps log buckets from being destroyed with data in them.
+    deletion_protection: bool = True
+
+    @model_validator(mode="after")
+    def _room_for_subnets(self) -> AwsSettings:
+        strangers = [zone for zone in self.availability_zones if not zone.startswith(self.region)]
+        if strangers:
+            raise PydanticCustomError(
+                "zone_region",
+                "availability_zones {zones} are not in region {region}",
+                {"zones": ", ".join(strangers), "region": self.region},
+            )
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            raise PydanticCustomError("zone_duplicate", "availability_zones lists a zone twice")
+        if ipaddress.ip_network(self.vpc_cidr).prefixlen > 20:
+            raise PydanticCustomError(
+                "vpc_cidr", "vpc_cidr must be /20 or larger: each AZ gets a public and a private /24 or more"
+            )
+        return self
+
+
+class RemoteState(Model):
+    """The S3 bucket holding Terraform state. It is created once, outside infrakit (see README)."""
+
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+    region: Region
+    key_prefix: str = Field(default="infrakit", pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+
+
+class ElastiCacheRedis(Model):
+    backend: Literal["elasticache"]
+    node_type: str = Field(pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    engine_version: Literal["7.0", "7.1"] = "7.1"
+    num_cache_clusters: int = Field(default=1, ge=1, le=6)
+    automatic_failover: bool = False
+    multi_az: bool = False
+    snapshot_retention_days: int = Field(default=1, ge=1, le=35)
+
+    @model_validator(mode="after")
+    def _failover_needs_replicas(self) -> ElastiCacheRedis:
+        if self.automatic_failover and self.num_cache_clusters < 2:
+            raise PydanticCustomError(
+                "failover", "automatic_failover needs num_cache_clusters >= 2 (a primary and a replica)"
+            )
+        if self.multi_az and not self.automatic_failover:
+            raise PydanticCustomError("multi_az", "multi_az needs automatic_failover = true")
+        return self
+
+    @property
+    def parameter_group_family(self) -> str:
+        return "redis7"
+
+
+def _image_tag(tag: str) -> str:
+    if tag == "latest":
+        raise PydanticCustomError("image_latest", "image_tag 'latest' moves; pin a version instead")
+    return tag
+
+
+class FargateSizing(Model):
+    """Image and size of a Fargate task. Images live in the environment's ECR repositories,
+    whose tags are immutable, so a tag names exactly one image."""
+
+    image_tag: Annotated[str, Field(pattern=r"^[\w][\w.-]{0,127}$"), AfterValidator(_image_tag)]
+    image_digest: ImageDigest | None = None
+    cpu: Literal[256, 512, 1024, 2048, 4096]
+    memory_mb: int
+    min_count: int = Field(default=1, ge=0, le=100)
+    max_count: int = Field(default=2, ge=1, le=100)
+    cpu_target_percent: int = Field(default=60, ge=10, le=90)
+
+    @model_validator(mode="after")
+    def _fargate_shape(self) -> FargateSizing:
+        low, high = FARGATE_MEMORY[self.cpu]
+        if not low <= self.memory_mb <= high:
+            raise PydanticCustomError(
+                "fargate_memory",
+                "memory_mb {memory} does not fit cpu {cpu}: Fargate allows {low}-{high} MiB",
+                {"memory": self.memory_mb, "cpu": self.cpu, "low": low, "high": high},
+            )
+        if self.min_count > self.max_count:
+            raise PydanticCustomError("scaling", "min_count must not exceed max_count")
+        return self
+
+
+class LoadBalancerSettings(Model):
+    """The api's public entry point."""
+
+    # Without a certificate the ALB serves plain HTTP; with one, HTTP redirects to HTTPS.
+    certificate_arn: str | None = Field(
+        default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/"
+    )
+    allowed_cidrs: list[Cidr] = ["0.0.0.0/0"]
+    health_check_path: str = Field(default="/healthz", pattern=r"^/")

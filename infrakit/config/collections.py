@@ -1,0 +1,35 @@
+"""Qdrant collections an environment declares. The post-apply bootstrap creates them, and Qdrant
+Cloud service keys are scoped to them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+from pydantic_core import PydanticCustomError
+
+from infrakit.config.types import Model
+
+CollectionName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
+PayloadSchema = Literal["keyword", "integer", "float", "bool", "geo", "text", "datetime", "uuid"]
+
+
+class CollectionSpec(Model):
+    name: CollectionName
+    vector_size: int = Field(ge=1, le=65536)
+    distance: Literal["Cosine", "Dot", "Euclid", "Manhattan"] = "Cosine"
+    # Qdrant's defaults. m = 0 disables the HNSW graph (for collections filtered to small sets).
+    hnsw_m: int = Field(default=16, ge=0, le=128)
+    hnsw_ef_construct: int = Field(default=100, ge=4, le=1000)
+    # field name -> payload schema, e.g. { tenant_id = "keyword" }
+    payload_indexes: dict[Annotated[str, Field(min_length=1)], PayloadSchema] = {}
+
+
+def unique_names(collections: list[CollectionSpec]) -> list[CollectionSpec]:
+    names = [c.name for c in collections]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PydanticCustomError(
+            "collection_twice", "collections declares {names} more than once", {"names": ", ".join(twice)}
+        )
+    return collections

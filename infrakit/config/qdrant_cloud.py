@@ -1,0 +1,92 @@
+"""Config for Qdrant Cloud: the managed backend of the vector store."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from infrakit.config.collections import CollectionSpec, unique_names
+from infrakit.config.types import Model
+
+# Qdrant Cloud's API takes at most 20 source ranges, IPv4 only.
+MAX_SOURCE_RANGES = 20
+# A database API key takes at most 20 collection rules.
+MAX_COLLECTIONS = 20
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        network = ipaddress.ip_network(value, strict=True)
+    except ValueError as error:
+        raise PydanticCustomError("cidr", "not a CIDR block: {error}", {"error": str(error)}) from None
+    if network.version != 4:
+        raise PydanticCustomError("cidr_ipv6", "Qdrant Cloud takes IPv4 source ranges only")
+    return value
+
+
+Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+
+
+class QdrantCloud(Model):
+    """A managed Qdrant cluster, with one database API key per app service."""
+
+    backend: Literal["qdrant_cloud"]
+    cloud_provider: Literal["aws", "gcp", "azure"] = "aws"
+    cloud_region: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,40}$")
+    number_of_nodes: int = Field(ge=1, le=100)
+    # The node size: an id from `qdrant-cloud_booking_packages`, or a package name (such as
+    # "free2") that Terraform looks up in that list when it plans.
+    package_id: str | None = Field(default=None, pattern=_UUID)
+    package_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+    replication_factor: int = Field(default=1, ge=1)
+    write_consistency_factor: int = Field(default=1, ge=1)
+    version: str | None = Field(default=None, pattern=r"^v?\d+\.\d+(\.\d+)?$")
+    # Who may reach the cluster. Empty leaves it reachable from anywhere, behind its API keys.
+    allowed_ip_source_ranges: list[Ipv4Cidr] = Field(default=[], max_length=MAX_SOURCE_RANGES)
+    # The collections api and worker read and write. Their keys are scoped to exactly these,
+    # because Qdrant Cloud has no global read-write access type (infrakit/constructs/qdrant_cloud).
+    collections: Annotated[list[CollectionSpec], AfterValidator(unique_names)] | None = None
+    # Backups outlive the cluster unless this is set, so a mistaken destroy stays recoverable.
+    delete_backups_on_destroy: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> QdrantCloud:
+        if (self.package_id is None) == (self.package_name is None):
+            raise PydanticCustomError(
+                "package",
+                "set exactly one of package_id (a UUID from qdrant-cloud_booking_packages) or "
+                'package_name (for example "free2")',
+            )
+        if self.replication_factor > self.number_of_nodes:
+            raise PydanticCustomError(
+                "replication_factor",
+                "replication_factor {rf} exceeds number_of_nodes {nodes}: each replica needs its "
+                "own node; lower replication_factor or add nodes",
+                {"rf": self.replication_factor, "nodes": self.number_of_nodes},
+            )
+        if self.write_consistency_factor > self.replication_factor:
+            raise PydanticCustomError(
+                "write_consistency_factor",
+                "write_consistency_factor {wcf} exceeds replication_factor {rf}: a write cannot "
+                "wait for more replicas than exist",
+                {"wcf": self.write_consistency_factor, "rf": self.replication_factor},
+            )
+        if not self.collections:
+            raise PydanticCustomError(
+                "collections",
+                "collections is required: declare the collections api and worker use as "
+                "[[vector_store.collections]] tables; each service's API key gets read-write access "
+                "to exactly these",
+            )
+        if len(self.collections) > MAX_COLLECTIONS:
+            raise PydanticCustomError(
+                "collections",
+                "at most {max} collections: one API key takes 20 rules",
+                {"max": MAX_COLLECTIONS},
+            )
+        return self

@@ -1,0 +1,73 @@
+"""The environment's customer-managed KMS key: logs, secrets, Redis and images are encrypted with it."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+
+class EnvironmentKey(Construct):
+    """One rotating CMK per environment.
+
+    The account root may administer it (so IAM policies can grant use, as AWS recommends), and
+    CloudWatch Logs may use it only for this account's log groups, which it needs to
+    encrypt them.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, name: str, deletion_window_days: int):
+        super().__init__(scope, id_)
+        account = DataAwsCallerIdentity(self, "account").account_id
+        self.region = DataAwsRegion(self, "region").region
+        self.partition = DataAwsPartition(self, "partition").partition
+        self.account_id = account
+        # A key policy is a resource policy: "Resource": "*" means this key. It is written on the
+        # key itself rather than as an aws_iam_policy_document, whose scanners assume an
+        # identity policy and read "*" as every resource in the account.
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:{self.partition}:iam::{account}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchLogsEncrypts",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{self.region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {
+                            "kms:EncryptionContext:aws:logs:arn": (
+                                f"arn:{self.partition}:logs:{self.region}:{account}:log-group:*"
+                            )
+                        }
+                    },
+                },
+            ],
+        }
+        self.key = KmsKey(
+            self,
+            "key",
+            description=f"{name}: logs, secrets, cache and images",
+            enable_key_rotation=True,
+            deletion_window_in_days=deletion_window_days,
+            policy=json.dumps(policy, sort_keys=True),
+        )
+        KmsAlias(self, "alias", name=f"alias/{name}", target_key_id=self.key.key_id)
+        self.arn = self.key.arn

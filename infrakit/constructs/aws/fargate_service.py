@@ -1,0 +1,273 @@
+"""api or worker as an ECS Fargate service."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from cdktf import TerraformLocal, TerraformResourceLifecycle, Token
+from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration as CpuTargetTracking,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_policy import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification as CpuMetric,
+)
+from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.ecs_service import (
+    EcsService,
+    EcsServiceDeploymentCircuitBreaker,
+    EcsServiceLoadBalancer,
+    EcsServiceNetworkConfiguration,
+)
+from cdktf_cdktf_provider_aws.ecs_task_definition import (
+    EcsTaskDefinition,
+    EcsTaskDefinitionRuntimePlatform,
+    EcsTaskDefinitionVolume,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from constructs import Construct
+
+from infrakit.config.aws import AwsSettings
+from infrakit.config.models import FargateApi, FargateWorker
+from infrakit.constructs.aws.ecs_cluster import ServiceCluster
+from infrakit.constructs.aws.encryption_key import EnvironmentKey
+from infrakit.constructs.aws.image_repository import ImageRepository
+from infrakit.constructs.aws.log_group import encrypted_log_group
+from infrakit.constructs.aws.network import ANYWHERE, PrivateNetwork
+from infrakit.constructs.aws.policy import assume_role_policy, statement
+
+# Read-only root filesystems still need somewhere to write temporary files.
+SCRATCH_VOLUME = "tmp"
+
+
+@dataclass(frozen=True)
+class Egress:
+    """One outbound rule: to a CIDR or to another security group, on one TCP port."""
+
+    port: int
+    description: str
+    cidr: str | None = ANYWHERE
+    security_group_id: str | None = None
+
+
+class FargateService(Construct):
+    """A service on Fargate, in private subnets, reachable only through what the caller allows.
+
+    - Container: non-root user, read-only root filesystem, health check, logs to an encrypted
+      log group.
+    - Secrets: injected from Secrets Manager by ARN; never plain environment.
+    - Roles: the execution role may pull this service's image, write its log group and read
+      exactly its secrets; the task role has no permissions.
+    - Deployments: circuit breaker with rollback; target-tracking CPU autoscaling.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        config: FargateApi | FargateWorker,
+        cluster: ServiceCluster,
+        network: PrivateNetwork,
+        key: EnvironmentKey,
+        aws: AwsSettings,
+        environment: Mapping[str, str],
+        secrets: Mapping[str, str],
+        egress: Sequence[Egress],
+        target_group_arn: str | None = None,
+    ):
+        super().__init__(scope, id_)
+        self.service_name = id_
+        port = config.port if isinstance(config, FargateApi) else None
+
+        self.repository = ImageRepository(self, "images", name=name, key=key, protect=aws.deletion_protection)
+        log_group = encrypted_log_group(
+            self,
+            "logs",
+            name=f"/infrakit/{name}",
+            key=key,
+            retention_days=aws.log_retention_days,
+        )
+        self.security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=name,
+            description=f"{name} tasks",
+            vpc_id=network.vpc_id,
+            tags={"Name": name},
+        )
+        for index, rule in enumerate(egress):
+            VpcSecurityGroupEgressRule(
+                self,
+                f"out-{index}",
+                security_group_id=self.security_group.id,
+                cidr_ipv4=rule.cidr if rule.security_group_id is None else None,
+                referenced_security_group_id=rule.security_group_id,
+                ip_protocol="tcp",
+                from_port=rule.port,
+                to_port=rule.port,
+                description=rule.description,
+            )
+
+        execution_role = self._execution_role(name, log_group.arn, list(secrets.values()), key)
+        task_role = IamRole(
+            self,
+            "task-role",
+            name=f"{name}-task",
+            assume_role_policy=assume_role_policy(self, "task-trust", "ecs-tasks.amazonaws.com"),
+        )
+
+        image = f"{self.repository.url}:{config.image_tag}"
+        if config.image_digest:
+            image = f"{self.repository.url}@{config.image_digest}"
+        container = {
+            "name": id_,
+            "image": image,
+            "essential": True,
+            "user": config.user,
+            "readonlyRootFilesystem": True,
+            "privileged": False,
+            "command": config.command,
+            "environment": [{"name": k, "value": self._plain(k, v)} for k, v in sorted(environment.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
+            "portMappings": [{"containerPort": port, "protocol": "tcp"}] if port else [],
+            "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": "/tmp", "readOnly": False}],
+            "healthCheck": {
+                "command": config.healthcheck,
+                "interval": 15,
+                "timeout": 5,
+                "retries": 3,
+                "startPeriod": 30,
+            },
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": log_group.name,
+                    "awslogs-region": aws.region,
+                    "awslogs-stream-prefix": id_,
+                },
+            },
+        }
+        task = EcsTaskDefinition(
+            self,
+            "task",
+            family=name,
+            cpu=str(config.cpu),
+            memory=str(config.memory_mb),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=EcsTaskDefinitionRuntimePlatform(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            volume=[EcsTaskDefinitionVolume(name=SCRATCH_VOLUME)],
+            # Plain JSON (not jsonencode) so policy scanners can read the container definitions.
+            container_definitions=json.dumps([{k: v for k, v in container.items() if v is not None}]),
+        )
+        service = EcsService(
+            self,
+            "service",
+            name=id_,
+            cluster=cluster.arn,
+            task_definition=task.arn,
+            launch_type="FARGATE",
+            platform_version="LATEST",
+            desired_count=config.min_count,
+            network_configuration=EcsServiceNetworkConfiguration(
+                subnets=network.private_subnet_ids,
+                security_groups=[self.security_group.id],
+                assign_public_ip=False,
+            ),
+            deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            propagate_tags="SERVICE",
+            enable_execute_command=False,
+            load_balancer=(
+                [
+                    EcsServiceLoadBalancer(
+                        target_group_arn=target_group_arn, container_name=id_, container_port=port
+                    )
+                ]
+                if target_group_arn and port
+                else None
+            ),
+            health_check_grace_period_seconds=60 if target_group_arn else None,
+            # Autoscaling owns the running count after creation.
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+        )
+        self._autoscaling(cluster, service, config)
+
+    def _plain(self, name: str, value: str) -> str:
+        """A value the container definitions can hold as plain JSON.
+
+        An expression such as trimprefix(x, "https://") carries quotes that would land unescaped
+        in the JSON string: Terraform copes, but scanners cannot parse it. A local keeps the
+        definitions to simple ${local.x} references.
+        """
+        if not Token.is_unresolved(value):
+            return value
+        return TerraformLocal(self, f"env-{name}", value).as_string
+
+    def _execution_role(
+        self, name: str, log_group_arn: str, secret_arns: list[str], key: EnvironmentKey
+    ) -> IamRole:
+        role = IamRole(
+            self,
+            "execution-role",
+            name=f"{name}-execution",
+            assume_role_policy=assume_role_policy(self, "execution-trust", "ecs-tasks.amazonaws.com"),
+        )
+        statements = [
+            # GetAuthorizationToken has no resource-level permissions: "*" is the only form.
+            statement(["ecr:GetAuthorizationToken"], ["*"]),
+            statement(
+                ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                [self.repository.arn],
+            ),
+            statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
+            statement(["kms:Decrypt"], [key.arn]),
+        ]
+        if secret_arns:
+            statements.append(statement(["secretsmanager:GetSecretValue"], sorted(secret_arns)))
+        policy = DataAwsIamPolicyDocument(self, "execution-permissions", statement=statements)
+        IamRolePolicy(self, "execution-policy", role=role.id, policy=policy.json)
+        return role
+
+    def _autoscaling(
+        self, cluster: ServiceCluster, service: EcsService, config: FargateApi | FargateWorker
+    ) -> None:
+        target = AppautoscalingTarget(
+            self,
+            "scaling-target",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{cluster.name}/{service.name}",
+            min_capacity=config.min_count,
+            max_capacity=config.max_count,
+        )
+        AppautoscalingPolicy(
+            self,
+            "scaling-policy",
+            name=f"{self.service_name}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration=CpuTargetTracking(
+                target_value=config.cpu_target_percent,
+                predefined_metric_specification=CpuMetric(
+                    predefined_metric_type="ECSServiceAverageCPUUtilization"
+                ),
+                scale_in_cooldown=120,
+                scale_out_cooldown=60,
+            ),
+        )

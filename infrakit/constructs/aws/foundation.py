@@ -1,0 +1,23 @@
+"""What every AWS-backed service of an environment shares: provider, key and network."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from infrakit.config.aws import AwsSettings
+from infrakit.constructs.aws.encryption_key import EnvironmentKey
+from infrakit.constructs.aws.network import PrivateNetwork
+
+
+class AwsFoundation(Construct):
+    def __init__(self, scope: Construct, id_: str, *, name: str, settings: AwsSettings, tags: dict[str, str]):
+        super().__init__(scope, id_)
+        AwsProvider(
+            self, "provider", region=settings.region, default_tags=[AwsProviderDefaultTags(tags=tags)]
+        )
+        self.settings = settings
+        self.key = EnvironmentKey(
+            self, "key", name=name, deletion_window_days=settings.kms_deletion_window_days
+        )
+        self.network = PrivateNetwork(self, "network", name=name, settings=settings, key=self.key)

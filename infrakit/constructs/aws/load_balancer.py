@@ -1,0 +1,157 @@
+"""The api's public entry point: an ALB in the public subnets."""
+
+from __future__ import annotations
+
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+from infrakit.config.aws import AwsSettings, LoadBalancerSettings
+from infrakit.constructs.aws.access_log_bucket import PREFIX, AccessLogBucket
+from infrakit.constructs.aws.encryption_key import EnvironmentKey
+from infrakit.constructs.aws.network import PrivateNetwork
+from infrakit.constructs.aws.web_firewall import WebFirewall
+from infrakit.contract import Endpoint
+
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+class PublicLoadBalancer(Construct):
+    """HTTPS when a certificate is configured (HTTP then only redirects), plain HTTP otherwise.
+
+    Invalid headers are dropped and every request is logged to an access log bucket.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        settings: LoadBalancerSettings,
+        target_port: int,
+        network: PrivateNetwork,
+        key: EnvironmentKey,
+        aws: AwsSettings,
+    ):
+        super().__init__(scope, id_)
+        self.security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=f"{name}-alb",
+            description=f"{name} load balancer",
+            vpc_id=network.vpc_id,
+            tags={"Name": f"{name}-alb"},
+        )
+        listener_ports = [443, 80] if settings.certificate_arn else [80]
+        for port in listener_ports:
+            for index, cidr in enumerate(settings.allowed_cidrs):
+                VpcSecurityGroupIngressRule(
+                    self,
+                    f"in-{port}-{index}",
+                    security_group_id=self.security_group.id,
+                    cidr_ipv4=cidr,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    description="HTTPS from clients" if port == 443 else "HTTP from clients",
+                )
+
+        logs = AccessLogBucket(
+            self,
+            "access-logs",
+            name=f"{name}-alb-logs-{key.account_id}",  # bucket names are global
+            key=key,
+            retention_days=aws.log_retention_days,
+            protect=aws.deletion_protection,
+        )
+        balancer = Lb(
+            self,
+            "alb",
+            name=f"{name}-api",
+            load_balancer_type="application",
+            internal=False,
+            subnets=network.public_subnet_ids,
+            security_groups=[self.security_group.id],
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=aws.deletion_protection,
+            access_logs=LbAccessLogs(bucket=logs.name, prefix=PREFIX, enabled=True),
+        )
+        self.target_group = LbTargetGroup(
+            self,
+            "targets",
+            name=f"{name}-api",
+            target_type="ip",
+            protocol="HTTP",
+            port=target_port,
+            vpc_id=network.vpc_id,
+            deregistration_delay="30",
+            health_check=LbTargetGroupHealthCheck(
+                path=settings.health_check_path,
+                matcher="200-399",
+                interval=15,
+                healthy_threshold=2,
+                unhealthy_threshold=3,
+            ),
+        )
+        forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
+        if settings.certificate_arn:
+            LbListener(
+                self,
+                "https",
+                load_balancer_arn=balancer.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=TLS_POLICY,
+                certificate_arn=settings.certificate_arn,
+                default_action=forward,
+            )
+            LbListener(
+                self,
+                "http",
+                load_balancer_arn=balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_action=[
+                    LbListenerDefaultAction(
+                        type="redirect",
+                        redirect=LbListenerDefaultActionRedirect(
+                            port="443", protocol="HTTPS", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+            )
+        else:
+            LbListener(
+                self, "http", load_balancer_arn=balancer.arn, port=80, protocol="HTTP", default_action=forward
+            )
+        WebFirewall(
+            self,
+            "firewall",
+            name=f"{name}-api",
+            load_balancer_arn=balancer.arn,
+            key=key,
+            retention_days=aws.log_retention_days,
+        )
+        scheme = "https" if settings.certificate_arn else "http"
+        self.api_url = Endpoint.everywhere(f"{scheme}://{balancer.dns_name}")
+
+    def forward_to(self, security_group_id: str, port: int) -> None:
+        VpcSecurityGroupEgressRule(
+            self,
+            "out-to-api",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=security_group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description="to api tasks",
+        )

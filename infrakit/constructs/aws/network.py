@@ -1,0 +1,148 @@
+"""The environment's VPC: public subnets for the load balancer and NAT, private subnets for
+tasks and Redis, flow logs, and a default security group that admits nothing."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
+from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
+from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.route_table import RouteTable, RouteTableRoute
+from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
+from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.vpc import Vpc
+from constructs import Construct
+
+from infrakit.config.aws import AwsSettings
+from infrakit.constructs.aws.encryption_key import EnvironmentKey
+from infrakit.constructs.aws.log_group import encrypted_log_group
+from infrakit.constructs.aws.policy import assume_role_policy, statement
+
+ANYWHERE = "0.0.0.0/0"
+
+
+def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
+    """Public and private CIDRs, one of each per AZ: 16 equal blocks, publics first, privates from 8."""
+    blocks = [str(b) for b in ipaddress.ip_network(vpc_cidr).subnets(prefixlen_diff=4)]
+    return blocks[:zones], blocks[8 : 8 + zones]
+
+
+class PrivateNetwork(Construct):
+    def __init__(self, scope: Construct, id_: str, *, name: str, settings: AwsSettings, key: EnvironmentKey):
+        super().__init__(scope, id_)
+        vpc = Vpc(
+            self,
+            "vpc",
+            cidr_block=settings.vpc_cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": name},
+        )
+        self.vpc_id = vpc.id
+        # Nothing may use the default security group: every resource gets its own.
+        DefaultSecurityGroup(self, "default-sg", vpc_id=vpc.id, tags={"Name": f"{name}-default-unused"})
+
+        gateway = InternetGateway(self, "igw", vpc_id=vpc.id, tags={"Name": name})
+        public_route = RouteTable(
+            self,
+            "public-routes",
+            vpc_id=vpc.id,
+            route=[RouteTableRoute(cidr_block=ANYWHERE, gateway_id=gateway.id)],
+            tags={"Name": f"{name}-public"},
+        )
+
+        public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, len(settings.availability_zones))
+        self.public_subnet_ids: list[str] = []
+        self.private_subnet_ids: list[str] = []
+        nat_ids: list[str] = []
+        for index, (public_cidr, private_cidr) in enumerate(zip(public_cidrs, private_cidrs, strict=True)):
+            zone = settings.availability_zones[index]
+            public = Subnet(
+                self,
+                f"public-{index}",
+                vpc_id=vpc.id,
+                cidr_block=public_cidr,
+                availability_zone=zone,
+                map_public_ip_on_launch=False,  # only the load balancer and NAT live here
+                tags={"Name": f"{name}-public-{index}", "Tier": "public"},
+            )
+            RouteTableAssociation(
+                self, f"public-{index}-routes", subnet_id=public.id, route_table_id=public_route.id
+            )
+            self.public_subnet_ids.append(public.id)
+
+            if settings.nat_gateway_per_az or index == 0:
+                address = Eip(self, f"nat-{index}-ip", domain="vpc", tags={"Name": f"{name}-nat-{index}"})
+                nat = NatGateway(
+                    self,
+                    f"nat-{index}",
+                    allocation_id=address.id,
+                    subnet_id=public.id,
+                    tags={"Name": f"{name}-nat-{index}"},
+                    depends_on=[gateway],
+                )
+                nat_ids.append(nat.id)
+
+            private = Subnet(
+                self,
+                f"private-{index}",
+                vpc_id=vpc.id,
+                cidr_block=private_cidr,
+                availability_zone=zone,
+                tags={"Name": f"{name}-private-{index}", "Tier": "private"},
+            )
+            private_route = RouteTable(
+                self,
+                f"private-{index}-routes",
+                vpc_id=vpc.id,
+                route=[RouteTableRoute(cidr_block=ANYWHERE, nat_gateway_id=nat_ids[-1])],
+                tags={"Name": f"{name}-private-{index}"},
+            )
+            RouteTableAssociation(
+                self, f"private-{index}-association", subnet_id=private.id, route_table_id=private_route.id
+            )
+            self.private_subnet_ids.append(private.id)
+
+        self._flow_logs(name, vpc.id, settings, key)
+
+    def _flow_logs(self, name: str, vpc_id: str, settings: AwsSettings, key: EnvironmentKey) -> None:
+        log_group = encrypted_log_group(
+            self,
+            "flow-log-group",
+            name=f"/infrakit/{name}/vpc-flow-logs",
+            key=key,
+            retention_days=settings.log_retention_days,
+        )
+        role = IamRole(
+            self,
+            "flow-log-role",
+            name=f"{name}-vpc-flow-logs",
+            assume_role_policy=assume_role_policy(self, "flow-log-trust", "vpc-flow-logs.amazonaws.com"),
+        )
+        write_logs = DataAwsIamPolicyDocument(
+            self,
+            "flow-log-write",
+            statement=[
+                statement(
+                    ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    [log_group.arn, f"{log_group.arn}:*"],
+                )
+            ],
+        )
+        IamRolePolicy(self, "flow-log-policy", role=role.id, policy=write_logs.json)
+        FlowLog(
+            self,
+            "flow-log",
+            vpc_id=vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+        )

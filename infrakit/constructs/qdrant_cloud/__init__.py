@@ -1,0 +1,1 @@
+"""Qdrant Cloud backends: a managed vector-store cluster and its scoped database API keys."""

@@ -1,0 +1,1 @@
+"""Supabase backends: hosted Postgres, with the Supabase API in front of it."""

@@ -1,0 +1,75 @@
+"""Supabase: the hosted Postgres backend of the database service."""
+
+from __future__ import annotations
+
+from cdktf import Fn, Token
+from constructs import Construct
+
+from infrakit.bindings.supabase import (
+    DataSupabaseApikeys,
+    DataSupabasePooler,
+    SupabaseProject,
+    SupabaseProvider,
+    SupabaseSettings,
+)
+from infrakit.config.supabase import SupabasePostgres
+from infrakit.config.types import GENERATED
+from infrakit.constructs.secret_value import SecretValue
+from infrakit.contract import Endpoint
+
+# What the Management API writes where the password belongs in a pooler connection string.
+PASSWORD_PLACEHOLDER = "[YOUR-PASSWORD]"
+
+
+class SupabaseDatabase(Construct):
+    """A Supabase project: Postgres reached through its transaction pooler, plus the API keys.
+
+    The provider reads SUPABASE_ACCESS_TOKEN at apply time. The database password is generated at
+    apply time too, alphanumeric so it needs no escaping inside the connection URL.
+    """
+
+    def __init__(self, scope: Construct, id_: str, *, name: str, config: SupabasePostgres):
+        super().__init__(scope, id_)
+        SupabaseProvider(self, "provider")
+        password = SecretValue(
+            self, "database-password", source=GENERATED, description="Supabase database password"
+        ).value
+        self.project = SupabaseProject(
+            self,
+            "project",
+            organization_id=config.organization_id,
+            name=name,
+            database_password=password,
+            region=config.region,
+            instance_size=config.instance_size,
+        )
+        ref = self.project.project_ref
+        self._settings(ref, config)
+        keys = DataSupabaseApikeys(self, "api-keys", project_ref=ref)
+        pooler = DataSupabasePooler(self, "pooler", project_ref=ref)
+
+        # Transaction mode suits many short-lived connections from autoscaled api and worker tasks.
+        self.database_url = Endpoint.everywhere(
+            _require_tls(Fn.replace(pooler.connection_string("transaction"), PASSWORD_PLACEHOLDER, password))
+        )
+        # Supabase has no URL attribute; every project's API lives at this address.
+        self.supabase_url = Endpoint.everywhere(f"https://{ref}.supabase.co")
+        self.supabase_anon_key = Endpoint.everywhere(keys.anon_key)
+        self.supabase_service_role_key = Endpoint.everywhere(keys.service_role_key)
+
+    def _settings(self, ref: str, config: SupabasePostgres) -> None:
+        """Manage only the settings the environment names; Supabase keeps its defaults for the rest."""
+        groups = {
+            "database": config.database_settings(),
+            "api": config.api_settings(),
+            "network": config.network_settings(),
+        }
+        configured = {group: values for group, values in groups.items() if values}
+        if configured:
+            SupabaseSettings(self, "settings", project_ref=ref, **configured)
+
+
+def _require_tls(url: str) -> str:
+    """Add sslmode=require, so a client refuses to talk to Postgres without TLS."""
+    separator = Fn.conditional(Fn.strcontains(url, "?"), "&", "?")
+    return f"{url}{Token.as_string(separator)}sslmode=require"

@@ -1,0 +1,29 @@
+"""Where Terraform keeps each environment's state."""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, S3Backend, TerraformStack
+
+from infrakit.config import Environment
+
+# S3-native locking (use_lockfile) arrived in Terraform 1.10 and OpenTofu 1.10.
+REQUIRED_TERRAFORM = ">= 1.10"
+
+
+def configure_state(stack: TerraformStack, environment: Environment) -> None:
+    stack.add_override("terraform.required_version", REQUIRED_TERRAFORM)
+    remote = environment.config.state
+    if remote is None:
+        # Terraform runs in cdktf.out/stacks/<env>; a relative path keeps state at the project
+        # root and keeps absolute paths out of the synthesized output.
+        LocalBackend(stack, path=f"../../../terraform.{environment.name}.tfstate")
+        return
+    backend = S3Backend(
+        stack,
+        bucket=remote.bucket,
+        key=f"{remote.key_prefix}/{environment.name}.tfstate",
+        region=remote.region,
+        encrypt=True,
+    )
+    # cdktf 0.21 has no prop for it; dynamodb_table locking is deprecated.
+    backend.add_override("use_lockfile", True)

@@ -1,0 +1,261 @@
+"""The hand-written Supabase bindings emit exactly the provider's arguments, and SupabaseDatabase
+wires a project whose connection contract holds only Terraform references."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cdktf import TerraformOutput, TerraformStack, Testing
+from cdktf_cdktf_provider_random.password import Password
+from cdktf_cdktf_provider_random.provider import RandomProvider
+
+from infrakit.bindings.supabase import (
+    DataSupabaseApikeys,
+    DataSupabasePooler,
+    ProjectTimeouts,
+    SupabaseProject,
+    SupabaseProvider,
+    SupabaseSettings,
+)
+from infrakit.config.supabase import SupabasePostgres
+from infrakit.constructs.supabase.database import SupabaseDatabase
+
+CONTRACT = ("database_url", "supabase_url", "supabase_anon_key", "supabase_service_role_key")
+
+
+def new_stack() -> TerraformStack:
+    return TerraformStack(Testing.app(stack_traces=False), "t")
+
+
+def synth(stack: TerraformStack) -> dict[str, Any]:
+    return json.loads(Testing.synth(stack))
+
+
+def only_block(document: dict[str, Any], section: str, block_type: str) -> dict[str, Any]:
+    (block,) = document[section][block_type].values()
+    return block
+
+
+def argument_names(block: dict[str, Any]) -> set[str]:
+    return {key for key in block if key != "//"}
+
+
+def project(stack: TerraformStack, **changes: Any) -> SupabaseProject:
+    arguments = {
+        "organization_id": "acme",
+        "name": "acme-dev",
+        "database_password": "a-long-password",
+        "region": "eu-west-1",
+    }
+    return SupabaseProject(stack, "project", **(arguments | changes))
+
+
+# ----------------------------------------------------------------------------- bindings
+
+
+@pytest.fixture(scope="module")
+def every_argument() -> dict[str, Any]:
+    """Each binding with every argument it accepts, to compare against the provider's schema."""
+    stack = new_stack()
+    SupabaseProvider(stack, "provider", endpoint="https://api.supabase.com")
+    ref = project(
+        stack, instance_size="small", timeouts=ProjectTimeouts(create="20m", update="20m")
+    ).project_ref
+    groups = ("api", "auth", "database", "network", "pooler", "storage")
+    SupabaseSettings(stack, "settings", project_ref=ref, **{group: {"x": 1} for group in groups})
+    DataSupabaseApikeys(stack, "keys", project_ref=ref)
+    DataSupabasePooler(stack, "pooler", project_ref=ref)
+    return synth(stack)
+
+
+@pytest.mark.parametrize(
+    ("section", "block_type", "expected"),
+    [
+        (
+            "resource",
+            SupabaseProject.TF_RESOURCE_TYPE,
+            {"organization_id", "name", "database_password", "region", "instance_size", "timeouts"},
+        ),
+        (
+            "resource",
+            SupabaseSettings.TF_RESOURCE_TYPE,
+            {"project_ref", "api", "auth", "database", "network", "pooler", "storage"},
+        ),
+        ("data", DataSupabaseApikeys.TF_RESOURCE_TYPE, {"project_ref"}),
+        ("data", DataSupabasePooler.TF_RESOURCE_TYPE, {"project_ref"}),
+    ],
+)
+def test_bindings_emit_exactly_the_provider_arguments(every_argument, section, block_type, expected):
+    assert argument_names(only_block(every_argument, section, block_type)) == expected
+
+
+def test_project_timeouts_is_a_nested_block_of_create_and_update(every_argument):
+    timeouts = only_block(every_argument, "resource", SupabaseProject.TF_RESOURCE_TYPE)["timeouts"]
+    assert timeouts == {"create": "20m", "update": "20m"}
+
+
+def test_provider_takes_no_credential_and_is_pinned(every_argument):
+    (provider,) = every_argument["provider"]["supabase"]
+    assert set(provider) == {"endpoint"}
+    assert every_argument["terraform"]["required_providers"]["supabase"] == {
+        "source": "supabase/supabase",
+        "version": "1.10.1",
+    }
+
+
+def test_unset_optional_arguments_are_left_to_the_provider():
+    stack = new_stack()
+    SupabaseProvider(stack, "provider")
+    project(stack)
+    document = synth(stack)
+    assert document["provider"]["supabase"] == [{}]
+    assert "instance_size" not in only_block(document, "resource", SupabaseProject.TF_RESOURCE_TYPE)
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda s: project(s, instance_sise="small"), "instance_sise"),
+        (lambda s: SupabaseSettings(s, "x", project_ref="ref", databse={}), "databse"),
+        (lambda s: DataSupabaseApikeys(s, "x", project_ref="ref", anon_key="k"), "anon_key"),
+        (lambda s: DataSupabasePooler(s, "x", project_ref="ref", mode="session"), "mode"),
+        (lambda s: SupabaseProvider(s, "x", access_token="sbp_secret"), "access_token"),
+    ],
+)
+def test_unknown_arguments_fail_at_construction(build, argument):
+    with pytest.raises(TypeError, match=argument):
+        build(new_stack())
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (
+            lambda s: SupabaseProject(s, "x", organization_id="acme", name="n", region="eu-west-1"),
+            "database_password",
+        ),
+        (lambda s: SupabaseSettings(s, "x"), "project_ref"),
+        (lambda s: DataSupabaseApikeys(s, "x"), "project_ref"),
+        (lambda s: DataSupabasePooler(s, "x"), "project_ref"),
+    ],
+)
+def test_missing_arguments_fail_at_construction(build, argument):
+    with pytest.raises(TypeError, match=argument):
+        build(new_stack())
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda s: project(s, instance_size="huge"), "instance_size 'huge' is not one of"),
+        (lambda s: project(s, database_password="abc"), "database_password must be at least 4"),
+        (lambda s: project(s, name=" "), "name must not be empty"),
+        (lambda s: SupabaseSettings(s, "x", project_ref="ref", api="{not json"), "api is not valid JSON"),
+        (lambda s: SupabaseSettings(s, "x", project_ref="ref", network="[1, 2]"), "must be a JSON object"),
+        (lambda s: DataSupabasePooler(s, "x", project_ref="ref").connection_string("direct"), "pool mode"),
+    ],
+)
+def test_bad_values_fail_at_construction_with_a_reason(build, message):
+    with pytest.raises(ValueError, match=message):
+        build(new_stack())
+
+
+def test_settings_json_is_stable_whatever_the_key_order():
+    stack = new_stack()
+    SupabaseSettings(stack, "settings", project_ref="ref", database={"b": 1, "a": "x"})
+    assert Testing.to_have_resource_with_properties(
+        Testing.synth(stack), SupabaseSettings.TF_RESOURCE_TYPE, {"database": '{"a":"x","b":1}'}
+    )
+
+
+# ----------------------------------------------------------------------------- SupabaseDatabase
+
+
+def database_stack(**config: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """Synthesize a SupabaseDatabase; returns the document and its contract, resolved."""
+    stack = new_stack()
+    RandomProvider(stack, "random")
+    settings = {"backend": "supabase", "organization_id": "acme", "region": "eu-west-1"} | config
+    database = SupabaseDatabase(stack, "database", name="acme-dev", config=SupabasePostgres(**settings))
+    for name in CONTRACT:
+        TerraformOutput(stack, name, value=getattr(database, name).in_network)
+    document = synth(stack)
+    return document, {name: document["output"][name]["value"] for name in CONTRACT}
+
+
+@pytest.fixture(scope="module")
+def database() -> tuple[dict[str, Any], dict[str, str]]:
+    return database_stack(network_restrictions=["203.0.113.0/24"], statement_timeout="30s", max_rows=500)
+
+
+def test_every_endpoint_is_a_terraform_reference(database):
+    _, contract = database
+    for name, value in contract.items():
+        assert "${" in value, name
+
+
+def test_database_url_is_the_transaction_pooler_with_the_generated_password(database):
+    document, contract = database
+    password = only_block(document, "resource", Password.TF_RESOURCE_TYPE)
+    assert password["length"] == 40 and password["special"] is False
+    (password_id,) = document["resource"][Password.TF_RESOURCE_TYPE]
+    url = contract["database_url"]
+    assert "url.transaction" in url
+    assert f'"[YOUR-PASSWORD]", random_password.{password_id}.result)' in url
+
+
+def test_database_url_requires_tls(database):
+    _, contract = database
+    assert contract["database_url"].endswith("sslmode=require")
+    assert "sslmode=disable" not in contract["database_url"]
+
+
+def test_project_password_is_the_generated_one_never_a_literal(database):
+    document, _ = database
+    (password_id,) = document["resource"][Password.TF_RESOURCE_TYPE]
+    project_block = only_block(document, "resource", SupabaseProject.TF_RESOURCE_TYPE)
+    assert project_block["database_password"] == f"${{random_password.{password_id}.result}}"
+    assert project_block["instance_size"] == "micro"
+
+
+def test_supabase_url_is_the_project_api_address(database):
+    document, contract = database
+    (project_id,) = document["resource"][SupabaseProject.TF_RESOURCE_TYPE]
+    assert contract["supabase_url"] == f"https://${{supabase_project.{project_id}.id}}.supabase.co"
+
+
+def test_api_keys_come_from_the_apikeys_data_source(database):
+    document, contract = database
+    (keys_id,) = document["data"][DataSupabaseApikeys.TF_RESOURCE_TYPE]
+    assert contract["supabase_anon_key"] == f"${{data.supabase_apikeys.{keys_id}.anon_key}}"
+    assert contract["supabase_service_role_key"] == f"${{data.supabase_apikeys.{keys_id}.service_role_key}}"
+
+
+def test_configured_settings_reach_supabase(database):
+    document, _ = database
+    assert Testing.to_have_resource_with_properties(
+        json.dumps(document),
+        SupabaseSettings.TF_RESOURCE_TYPE,
+        {
+            "network": '{"restrictions":["203.0.113.0/24"]}',
+            "database": '{"statement_timeout":"30s"}',
+            "api": '{"max_rows":500}',
+        },
+    )
+
+
+def test_only_configured_settings_groups_are_managed():
+    document, _ = database_stack(max_rows=100)
+    assert argument_names(only_block(document, "resource", SupabaseSettings.TF_RESOURCE_TYPE)) == {
+        "project_ref",
+        "api",
+    }
+    bare, _ = database_stack()
+    assert SupabaseSettings.TF_RESOURCE_TYPE not in bare.get("resource", {})
+
+
+def test_database_provider_block_holds_no_credentials(database):
+    document, _ = database
+    assert document["provider"]["supabase"] == [{}]
