@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Install the toolchain, synthesize one environment, and deploy it.
+# Install the toolchain, synthesize and deploy one environment, then bootstrap it.
 #
 #   scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve]
 #
-# ENV defaults to "local". Safe to re-run: each step does nothing when its inputs are
-# unchanged. Exit codes: 1 toolchain problem, 2 usage or configuration error, 3 a deploy
+# ENV defaults to "local". After deploy: migrations, Qdrant collections, connection checks.
+# --skip-deploy skips synth and deploy and bootstraps what is already deployed (if anything).
+# Safe to re-run. Exit codes: 1 a step failed, 2 usage or configuration error, 3 a deploy
 # prerequisite is missing (nothing was deployed).
 set -euo pipefail
 
 usage() {
-  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -79,14 +80,16 @@ else
   step "cdktf CLI up to date"
 fi
 
+if [ "$skip_deploy" = 1 ]; then
+  step "skipping synth and deploy (--skip-deploy)"
+  step "post-apply bootstrap of '$env_name'"
+  python -m infrakit bootstrap --env "$env_name" --if-deployed || fail "post-apply bootstrap failed (see above)" $?
+  exit 0
+fi
+
 # --- Synthesize ------------------------------------------------------------------------------
 step "synthesizing '$env_name'"
 python main.py "$env_name" || fail "synthesis of '$env_name' failed (see above)" $?
-
-if [ "$skip_deploy" = 1 ]; then
-  step "skipping deploy (--skip-deploy): Terraform is in cdktf.out/stacks/$env_name/"
-  exit 0
-fi
 
 # --- Deploy ----------------------------------------------------------------------------------
 step "checking deploy prerequisites for '$env_name'"
@@ -96,4 +99,8 @@ python -m infrakit preflight --env "$env_name" \
 step "deploying '$env_name' with cdktf"
 deploy_args=(deploy "$env_name")
 [ "$auto_approve" = 1 ] && deploy_args+=(--auto-approve)
-node_modules/.bin/cdktf "${deploy_args[@]}"
+node_modules/.bin/cdktf "${deploy_args[@]}" || fail "cdktf deploy $env_name failed (see above)"
+
+# --- Post-apply bootstrap ----------------------------------------------------------------------
+step "post-apply bootstrap of '$env_name': migrations, collections, connection checks"
+python -m infrakit bootstrap --env "$env_name" || fail "post-apply bootstrap failed (see above); re-run scripts/setup.sh $env_name --skip-deploy when fixed" $?

@@ -89,3 +89,34 @@ def synthesized(tmp_path_factory) -> Path:
     )
     assert result.returncode == 0, result.stderr
     return outdir
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the whole session; tests each get their own database."""
+    from tests.servers import postgres_server
+
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture
+def database_url(postgres, request) -> str:
+    """A fresh, empty database on the session's server; returns its superuser URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres.url(), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return postgres.url(name)
+
+
+@pytest.fixture(scope="session")
+def redis():
+    """A real Redis server (noeviction, AUTH) for the whole session."""
+    from tests.servers import redis_server
+
+    with redis_server() as server:
+        yield server

@@ -60,7 +60,8 @@ def test_skip_deploy_makes_the_same_run_succeed_and_a_rerun_installs_nothing(
     assert result.returncode == 0, result.stderr
     assert "Python dependencies up to date" in result.stderr
     assert "cdktf CLI up to date" in result.stderr
-    assert "skipping deploy (--skip-deploy)" in result.stderr
+    assert "skipping synth and deploy (--skip-deploy)" in result.stderr
+    assert "post-apply: 'local' has no endpoints yet" in result.stderr
 
 
 def test_unknown_environment_fails_with_the_config_message(path_without_terraform_or_docker):

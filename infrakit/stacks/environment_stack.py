@@ -49,6 +49,13 @@ class EnvironmentStack(TerraformStack):
         )
 
         publish_contract(self, contract)
+        if hasattr(database, "database_migration_url"):
+            TerraformOutput(
+                self,
+                "database_migration_url",
+                value=database.database_migration_url.from_operator,
+                sensitive=True,
+            )
         qualify_provider_sources(self)
 
     # ------------------------------------------------------------------------- datastores

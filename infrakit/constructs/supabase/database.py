@@ -53,6 +53,10 @@ class SupabaseDatabase(Construct):
             _require_tls(Fn.replace(pooler.connection_string("transaction"), PASSWORD_PLACEHOLDER, password))
         )
         # Supabase has no URL attribute; every project's API lives at this address.
+        # Migrations hold a session advisory lock, which the transaction pooler cannot keep.
+        self.database_migration_url = Endpoint.everywhere(
+            _require_tls(Fn.replace(pooler.connection_string("session"), PASSWORD_PLACEHOLDER, password))
+        )
         self.supabase_url = Endpoint.everywhere(f"https://{ref}.supabase.co")
         self.supabase_anon_key = Endpoint.everywhere(keys.anon_key)
         self.supabase_service_role_key = Endpoint.everywhere(keys.service_role_key)

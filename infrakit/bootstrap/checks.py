@@ -1,0 +1,153 @@
+"""One connection check per service. Each returns a short detail on success or raises CheckFailed.
+
+Failures say whether trying again could help: a refused connection or a timeout may clear while
+a service starts; a rejected credential or a wrong setting will not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import psycopg
+import redis
+
+from infrakit.config.collections import CollectionSpec
+
+
+class CheckFailed(Exception):
+    def __init__(self, message: str, *, retryable: bool):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+TLS_SSLMODES = ("require", "verify-ca", "verify-full")
+
+
+def check_postgres(url: str, *, require_tls: bool, timeout: float) -> str:
+    """Connect, SELECT 1, and read the server version; with require_tls, prove the session is TLS."""
+    sslmode = parse_qs(urlsplit(url).query).get("sslmode", [""])[0]
+    if require_tls and sslmode not in TLS_SSLMODES:
+        raise CheckFailed(
+            f"DATABASE_URL must require TLS here (sslmode={sslmode or 'unset'}); use sslmode=require",
+            retryable=False,
+        )
+    try:
+        with psycopg.connect(url, connect_timeout=max(1, round(timeout))) as connection:
+            connection.execute(f"SET statement_timeout = {int(timeout * 1000)}")
+            connection.execute("SELECT 1").fetchone()
+            row = connection.execute("SHOW server_version").fetchone()
+            version = row[0] if row else "unknown"
+            tls_row = connection.execute(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+            ).fetchone()
+            tls = bool(tls_row and tls_row[0])
+    except psycopg.OperationalError as error:
+        # The first line holds the reason ("... failed: Connection refused"); later lines are hints.
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        rejected = "password authentication failed" in message or "no pg_hba.conf entry" in message
+        if rejected:
+            raise CheckFailed(
+                "the database rejected the credentials in DATABASE_URL", retryable=False
+            ) from None
+        raise CheckFailed(f"cannot connect: {message}", retryable=True) from None
+    if require_tls and not tls:
+        raise CheckFailed("connected without TLS, but this environment requires it", retryable=False)
+    return f"PostgreSQL {version}{', TLS' if tls else ''}"
+
+
+def check_redis(url: str, *, require_tls: bool, timeout: float) -> str:
+    """PING with AUTH, and maxmemory_policy from INFO (CONFIG is disabled on ElastiCache)."""
+    if require_tls and not url.startswith("rediss://"):
+        raise CheckFailed("REDIS_URL must use TLS here (rediss://)", retryable=False)
+    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client.ping()
+        policy = client.info("memory").get("maxmemory_policy")
+        version = client.info("server").get("redis_version", "unknown")
+    except redis.AuthenticationError:
+        raise CheckFailed("Redis rejected the password in REDIS_URL", retryable=False) from None
+    except redis.ResponseError as error:
+        if "NOAUTH" in str(error) or "WRONGPASS" in str(error):
+            raise CheckFailed("Redis rejected the password in REDIS_URL", retryable=False) from None
+        raise CheckFailed(f"Redis answered with an error: {error}", retryable=False) from None
+    except (redis.ConnectionError, redis.TimeoutError) as error:
+        raise CheckFailed(f"cannot connect: {error}", retryable=True) from None
+    finally:
+        client.close()
+    if policy != "noeviction":
+        raise CheckFailed(
+            f"maxmemory_policy is {policy}; the worker's queues need noeviction", retryable=False
+        )
+    return f"Redis {version}, maxmemory_policy noeviction{', TLS' if require_tls else ''}"
+
+
+def check_qdrant(
+    url: str, api_key: str | None, collections: Sequence[CollectionSpec], *, timeout: float
+) -> str:
+    """/readyz (no key), then the API key must be accepted and the collections match config."""
+    from infrakit.bootstrap.collections import CollectionsError, connect, inspect_collections
+
+    try:
+        ready = httpx.get(f"{url.rstrip('/')}/readyz", timeout=timeout)
+    except httpx.HTTPError as error:
+        raise CheckFailed(f"cannot reach {url}/readyz: {type(error).__name__}", retryable=True) from None
+    if ready.status_code != 200:
+        raise CheckFailed(f"/readyz answered {ready.status_code}: not ready", retryable=True)
+    try:
+        reports = inspect_collections(connect(url, api_key, timeout=timeout), collections)
+    except CollectionsError as error:
+        raise CheckFailed(str(error), retryable="rejected" not in str(error)) from None
+    problems = [
+        f"{r.name}: {r.state}" + (f" ({'; '.join(r.mismatches)})" if r.mismatches else "")
+        for r in reports
+        if r.state != "ok"
+    ]
+    if problems:
+        raise CheckFailed(
+            "collections differ from config: "
+            + ", ".join(problems)
+            + " (run `python -m infrakit collections`)",
+            retryable=False,
+        )
+    return f"ready, key accepted, {len(reports)} collection(s) as configured"
+
+
+def check_supabase(url: str, service_role_key: str, *, timeout: float) -> str:
+    """The service-role key must list users (an admin call), and the REST endpoint must answer."""
+    from supabase_auth.errors import AuthApiError, AuthRetryableError
+
+    from supabase import ClientOptions, create_client
+
+    http = httpx.Client(timeout=timeout)
+    try:
+        client = create_client(url, service_role_key, options=ClientOptions(httpx_client=http))
+        client.auth.admin.list_users(page=1, per_page=1)
+        rest = http.get(
+            f"{url.rstrip('/')}/rest/v1/",
+            headers={"apikey": service_role_key, "Authorization": f"Bearer {service_role_key}"},
+        )
+    except AuthApiError as error:
+        if error.status in (401, 403):
+            raise CheckFailed(
+                "Supabase rejected SUPABASE_SERVICE_ROLE_KEY (is it the service-role key, not the anon key?)",
+                retryable=False,
+            ) from None
+        raise CheckFailed(f"auth API answered {error.status}", retryable=error.status >= 500) from None
+    except AuthRetryableError as error:
+        # Connection failures inside the auth client arrive here with status 0.
+        reason = f"no answer within {timeout:g} s" if "timed out" in error.message else error.message
+        raise CheckFailed(f"auth API unavailable at {url}: {reason}", retryable=True) from None
+    # supabase-py does not wrap connection failures: raw httpx errors arrive here.
+    except httpx.TimeoutException:
+        raise CheckFailed(f"no answer from {url} within {timeout:g} s", retryable=True) from None
+    except httpx.HTTPError as error:
+        raise CheckFailed(f"cannot reach {url}: {type(error).__name__}", retryable=True) from None
+    finally:
+        http.close()
+    if rest.status_code != 200:
+        raise CheckFailed(
+            f"REST endpoint /rest/v1/ answered {rest.status_code}", retryable=rest.status_code >= 500
+        )
+    return "service-role key accepted, REST reachable"

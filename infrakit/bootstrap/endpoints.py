@@ -1,0 +1,106 @@
+"""Where the bootstrap finds each service: the stack's outputs, overridden by environment variables.
+
+Outputs come from `terraform output -json` in the stack's working directory
+(cdktf.out/stacks/<env>), which `cdktf deploy` initialised. Environment variables named like the
+outputs in upper case (DATABASE_URL, ...) win; they cover bring-your-own endpoints and runs where
+there is no state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from infrakit.bootstrap.redaction import redact
+
+OUTPUT_NAMES = (
+    "database_url",
+    "database_migration_url",
+    "redis_url",
+    "qdrant_url",
+    "qdrant_api_key",
+    "supabase_url",
+    "supabase_service_role_key",
+)
+
+OutputsReader = Callable[[str, Path, Mapping[str, str]], dict[str, str]]
+
+
+class EndpointsError(Exception):
+    """The stack's outputs could not be read and no environment variable replaces them."""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    database_url: str | None = None
+    database_migration_url: str | None = None  # where one exists, e.g. Supabase's session pooler
+    redis_url: str | None = None
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    supabase_url: str | None = None
+    supabase_service_role_key: str | None = None
+    # name -> where the value came from, e.g. "stack output" or "$DATABASE_URL"
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def secrets(self) -> list[str]:
+        """Every secret value here, for redaction: keys, and passwords inside URLs."""
+        found = [self.qdrant_api_key, self.supabase_service_role_key]
+        for url in (self.database_url, self.database_migration_url, self.redis_url):
+            if url:
+                found.append(urlsplit(url).password)
+        return [s for s in found if s]
+
+    def present(self) -> list[str]:
+        return [f.name for f in fields(self) if f.name in OUTPUT_NAMES and getattr(self, f.name)]
+
+
+def load_endpoints(
+    env_name: str,
+    *,
+    project_root: Path,
+    environ: Mapping[str, str] = os.environ,
+    read_outputs: OutputsReader | None = None,
+) -> Endpoints:
+    """Outputs of the deployed stack, each overridden by its upper-case environment variable."""
+    overrides = {name: environ[name.upper()] for name in OUTPUT_NAMES if environ.get(name.upper())}
+    outputs: dict[str, str] = {}
+    if set(overrides) != set(OUTPUT_NAMES):
+        outputs = (read_outputs or terraform_outputs)(env_name, project_root, environ)
+    values = {name: overrides.get(name, outputs.get(name)) for name in OUTPUT_NAMES}
+    sources = {
+        name: f"${name.upper()}" if name in overrides else "stack output"
+        for name, value in values.items()
+        if value
+    }
+    return Endpoints(**values, sources=sources)
+
+
+def terraform_outputs(env_name: str, project_root: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """The stack's outputs, sensitive ones included; {} when there is no deployed state to read."""
+    stack_dir = project_root / "cdktf.out" / "stacks" / env_name
+    if not (stack_dir / ".terraform").is_dir():
+        return {}  # never initialised here: nothing was deployed from this checkout
+    binary = environ.get("TERRAFORM_BINARY_NAME", "terraform")
+    try:
+        result = subprocess.run(
+            [binary, "output", "-json"],
+            cwd=stack_dir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"},
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise EndpointsError(f"could not run `{binary} output -json` in {stack_dir}: {error}") from None
+    if result.returncode != 0:
+        raise EndpointsError(
+            f"`{binary} output -json` failed in {stack_dir}: {redact(result.stderr.strip())[:500]}"
+        )
+    parsed = json.loads(result.stdout or "{}")
+    return {name: str(item["value"]) for name, item in parsed.items() if name in OUTPUT_NAMES}

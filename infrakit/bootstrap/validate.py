@@ -1,0 +1,178 @@
+"""Validate every service an environment defines, concurrently, within one deadline."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from functools import partial
+
+from tenacity import Retrying, retry_if_exception, stop_before_delay, wait_exponential_jitter
+
+from infrakit.bootstrap.checks import CheckFailed, check_postgres, check_qdrant, check_redis, check_supabase
+from infrakit.bootstrap.endpoints import Endpoints
+from infrakit.bootstrap.redaction import redact
+from infrakit.config import Environment
+
+SERVICES = ("postgres", "redis", "qdrant", "supabase")
+Check = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    service: str
+    ok: bool
+    detail: str
+    seconds: float
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Timing:
+    attempt_timeout: float = 5.0  # each connection attempt
+    deadline: float = 30.0  # the whole validation, retries included
+
+
+def planned_checks(
+    environment: Environment, endpoints: Endpoints, timeout: float, only: Iterable[str] = ()
+) -> dict[str, Check | str]:
+    """service -> check, or -> the reason it cannot run. Services the environment lacks are absent."""
+    config = environment.config
+    cloud_database = config.database.backend != "docker"
+    defined: dict[str, tuple[list[str | None], Check | None]] = {
+        "postgres": (
+            [endpoints.database_url],
+            endpoints.database_url
+            and partial(check_postgres, endpoints.database_url, require_tls=cloud_database, timeout=timeout),
+        ),
+        "redis": (
+            [endpoints.redis_url],
+            endpoints.redis_url
+            and partial(
+                check_redis,
+                endpoints.redis_url,
+                require_tls=config.cache.backend != "docker",
+                timeout=timeout,
+            ),
+        ),
+        "qdrant": (
+            [endpoints.qdrant_url],
+            endpoints.qdrant_url
+            and partial(
+                check_qdrant,
+                endpoints.qdrant_url,
+                endpoints.qdrant_api_key,
+                config.vector_store.collections,
+                timeout=timeout,
+            ),
+        ),
+    }
+    if config.database.backend == "supabase":
+        url, key = endpoints.supabase_url, endpoints.supabase_service_role_key
+        defined["supabase"] = ([url, key], url and key and partial(check_supabase, url, key, timeout=timeout))
+    wanted = set(only) or set(defined)
+    plan: dict[str, Check | str] = {}
+    for service, (values, check) in defined.items():
+        if service in wanted:
+            plan[service] = check or _missing_endpoint(service, values)
+    return plan
+
+
+def _missing_endpoint(service: str, values: list[str | None]) -> str:
+    names = {
+        "postgres": "DATABASE_URL",
+        "redis": "REDIS_URL",
+        "qdrant": "QDRANT_URL",
+        "supabase": "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY",
+    }
+    return f"no endpoint: deploy the stack, or set {names[service]}"
+
+
+@dataclass
+class _Progress:
+    """What a check has done so far; read when the deadline cuts it short."""
+
+    attempts: int = 0
+    last_error: str | None = None
+
+
+def run_checks(plan: Mapping[str, Check | str], timing: Timing, secrets: list[str]) -> list[CheckResult]:
+    """Run every check at once. Each retries with exponential backoff and jitter until it passes,
+    fails for good, or the shared deadline passes; the run never outlasts the deadline."""
+    deadline = time.monotonic() + timing.deadline
+    results: dict[str, CheckResult] = {
+        service: CheckResult(service, False, check, 0.0, 0)
+        for service, check in plan.items()
+        if isinstance(check, str)
+    }
+    runnable = {service: check for service, check in plan.items() if not isinstance(check, str)}
+    progress = {service: _Progress() for service in runnable}
+    executor = ThreadPoolExecutor(max_workers=max(1, len(runnable)), thread_name_prefix="check")
+    futures: dict[Future[CheckResult], str] = {
+        executor.submit(
+            _attempts, service, check, deadline - timing.attempt_timeout, progress[service], secrets
+        ): service
+        for service, check in runnable.items()
+    }
+    pending = set(futures)
+    while pending and (remaining := deadline - time.monotonic()) > 0:
+        done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
+        for future in done:
+            results[futures[future]] = future.result()
+    for future in pending:
+        service = futures[future]
+        state = progress[service]
+        reason = state.last_error or "no answer"
+        detail = f"{reason} (still failing at the {timing.deadline:g} s deadline, {state.attempts} attempts)"
+        results[service] = CheckResult(
+            service, False, redact(detail, secrets), timing.deadline, state.attempts
+        )
+    # Unfinished attempts end at their own timeout; nobody waits for them.
+    executor.shutdown(wait=False, cancel_futures=True)
+    return [results[service] for service in SERVICES if service in results]
+
+
+def _attempts(
+    service: str, check: Check, stop_at: float, state: _Progress, secrets: list[str]
+) -> CheckResult:
+    started = time.monotonic()
+
+    def attempt() -> str:
+        state.attempts += 1
+        try:
+            return check()
+        except CheckFailed as error:
+            state.last_error = str(error)
+            raise
+
+    retrying = Retrying(
+        retry=retry_if_exception(lambda e: isinstance(e, CheckFailed) and e.retryable),
+        wait=wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.3),
+        # Stop retrying one attempt-timeout before the deadline, so the last answer arrives in time.
+        stop=stop_before_delay(max(0.0, stop_at - time.monotonic())),
+        reraise=True,
+    )
+    try:
+        detail, ok = retrying(attempt), True
+    except CheckFailed as error:
+        detail, ok = str(error), False
+    except Exception as error:  # a client library's own failure: report it, never a traceback
+        detail, ok = f"{type(error).__name__}: {error}", False
+    if not ok and state.attempts > 1:
+        detail = f"{detail} (after {state.attempts} attempts)"
+    return CheckResult(
+        service, ok, redact(detail, secrets), round(time.monotonic() - started, 3), state.attempts
+    )
+
+
+def to_json(environment: str, results: list[CheckResult]) -> str:
+    return json.dumps(
+        {
+            "environment": environment,
+            "ok": all(r.ok for r in results),
+            "checks": [asdict(r) for r in results],
+        },
+        indent=2,
+    )
