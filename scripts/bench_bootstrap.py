@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
-from infrakit.bootstrap.migrations import apply_migrations, load_migrations  # noqa: E402
 
 from infrakit.bootstrap.checks import check_postgres, check_qdrant, check_redis, check_supabase  # noqa: E402
+from infrakit.bootstrap.migrations import apply_migrations, load_migrations  # noqa: E402
 from infrakit.bootstrap.validate import Timing, run_checks  # noqa: E402
 from infrakit.config.collections import CollectionSpec  # noqa: E402
 from tests.servers import postgres_server, redis_server  # noqa: E402
