@@ -306,3 +306,20 @@ def test_validate_command_prints_a_table_json_and_no_secret(database_url, redis,
     assert "connection checks" in result.stderr and "FAILED" in result.stderr
     for secret in (PASSWORD, REDIS_PASSWORD, "qdrant-key-abcdef"):
         assert secret not in result.stdout + result.stderr
+
+
+def test_a_cloud_environment_plans_every_service_with_tls_and_its_collections():
+    dev = load_environment(ENVIRONMENTS / "dev.toml")
+    endpoints = Endpoints(
+        database_url="postgresql://u:p@db.example:5432/postgres?sslmode=require",
+        redis_url="rediss://:p@cache.example:6379/0",
+        qdrant_url="https://qdrant.example:6333",
+        qdrant_api_key="k",
+        supabase_url="https://ref.supabase.co",
+        supabase_service_role_key="s",
+    )
+    plan = planned_checks(dev, endpoints, 1.0)
+    assert set(plan) == {"postgres", "redis", "qdrant", "supabase"}
+    assert plan["postgres"].keywords["require_tls"] is True
+    assert plan["redis"].keywords["require_tls"] is True
+    assert [c.name for c in plan["qdrant"].args[2]] == ["documents"]

@@ -73,7 +73,8 @@ class BoundProvider(TerraformProvider):
 
     @jsii.member(jsii_name="synthesizeAttributes")
     def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return compact(self._arguments)
+        attributes: Mapping[str, Any] = compact(self._arguments)
+        return attributes
 
 
 class BoundResource(TerraformResource):
@@ -100,7 +101,8 @@ class BoundResource(TerraformResource):
 
     @jsii.member(jsii_name="synthesizeAttributes")
     def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return compact(self._arguments)
+        attributes: Mapping[str, Any] = compact(self._arguments)
+        return attributes
 
 
 class BoundDataSource(TerraformDataSource):
@@ -125,4 +127,5 @@ class BoundDataSource(TerraformDataSource):
 
     @jsii.member(jsii_name="synthesizeAttributes")
     def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return compact(self._arguments)
+        attributes: Mapping[str, Any] = compact(self._arguments)
+        return attributes

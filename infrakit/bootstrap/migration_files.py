@@ -108,7 +108,8 @@ def terminated(statement: str) -> str:
     code = sqlparse.format(statement, strip_comments=True).strip()
     if not code or code.endswith(";"):
         return statement
-    last = [token for token in sqlparse.parse(statement)[0].flatten() if not token.is_whitespace][-1]
+    flat = sqlparse.parse(statement)[0].flatten()  # type: ignore[no-untyped-call]  # sqlparse is untyped
+    last = [token for token in flat if not token.is_whitespace][-1]
     # After a `-- comment` a `;` on the same line would be part of the comment.
     return f"{statement}\n;" if last.ttype in tokens.Comment.Single else f"{statement};"
 

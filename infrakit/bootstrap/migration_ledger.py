@@ -68,7 +68,8 @@ def target_of(database_url: str) -> Target:
         encoded = urlsplit(database_url).password if "://" in database_url else None
     except ValueError:
         encoded = None
-    target = Target(description=description, secrets=tuple(s for s in (params.get("password"), encoded) if s))
+    secrets = tuple(str(s) for s in (params.get("password"), encoded) if s)
+    target = Target(description=description, secrets=secrets)
     if host.endswith(".pooler.supabase.com") and port == "6543":
         raise MigrationError(
             f"{target} is Supabase's transaction pooler, which hands each transaction to any server "

@@ -38,49 +38,38 @@ class Timing:
 def planned_checks(
     environment: Environment, endpoints: Endpoints, timeout: float, only: Iterable[str] = ()
 ) -> dict[str, Check | str]:
-    """service -> check, or -> the reason it cannot run. Services the environment lacks are absent."""
+    """service -> check, or -> why it cannot run. Services the environment lacks are absent."""
     config = environment.config
-    cloud_database = config.database.backend != "docker"
-    defined: dict[str, tuple[list[str | None], Check | None]] = {
-        "postgres": (
-            [endpoints.database_url],
-            endpoints.database_url
-            and partial(check_postgres, endpoints.database_url, require_tls=cloud_database, timeout=timeout),
-        ),
-        "redis": (
-            [endpoints.redis_url],
-            endpoints.redis_url
-            and partial(
-                check_redis,
-                endpoints.redis_url,
-                require_tls=config.cache.backend != "docker",
-                timeout=timeout,
-            ),
-        ),
-        "qdrant": (
-            [endpoints.qdrant_url],
-            endpoints.qdrant_url
-            and partial(
-                check_qdrant,
-                endpoints.qdrant_url,
-                endpoints.qdrant_api_key,
-                config.vector_store.collections,
-                timeout=timeout,
-            ),
-        ),
-    }
-    if config.database.backend == "supabase":
-        url, key = endpoints.supabase_url, endpoints.supabase_service_role_key
-        defined["supabase"] = ([url, key], url and key and partial(check_supabase, url, key, timeout=timeout))
-    wanted = set(only) or set(defined)
     plan: dict[str, Check | str] = {}
-    for service, (values, check) in defined.items():
-        if service in wanted:
-            plan[service] = check or _missing_endpoint(service, values)
-    return plan
+    if endpoints.database_url:
+        plan["postgres"] = partial(
+            check_postgres,
+            endpoints.database_url,
+            require_tls=config.database.backend != "docker",
+            timeout=timeout,
+        )
+    if endpoints.redis_url:
+        plan["redis"] = partial(
+            check_redis, endpoints.redis_url, require_tls=config.cache.backend != "docker", timeout=timeout
+        )
+    if endpoints.qdrant_url:
+        collections = config.vector_store.collections or []
+        plan["qdrant"] = partial(
+            check_qdrant, endpoints.qdrant_url, endpoints.qdrant_api_key, collections, timeout=timeout
+        )
+    defined = ["postgres", "redis", "qdrant"]
+    if config.database.backend == "supabase":
+        defined.append("supabase")
+        url, key = endpoints.supabase_url, endpoints.supabase_service_role_key
+        if url and key:
+            plan["supabase"] = partial(check_supabase, url, key, timeout=timeout)
+    wanted = set(only) or set(defined)
+    return {
+        service: plan.get(service) or _missing_endpoint(service) for service in defined if service in wanted
+    }
 
 
-def _missing_endpoint(service: str, values: list[str | None]) -> str:
+def _missing_endpoint(service: str) -> str:
     names = {
         "postgres": "DATABASE_URL",
         "redis": "REDIS_URL",

@@ -7,6 +7,7 @@ values they cannot change. Each service table picks its backend with `backend = 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -142,7 +143,7 @@ class AppSettings(Model):
         return secrets
 
 
-def _reject_contract_names(names: dict[str, object]) -> None:
+def _reject_contract_names(names: Mapping[str, object]) -> None:
     for name in names:
         if name in CONTRACT_VARIABLES:
             raise PydanticCustomError(

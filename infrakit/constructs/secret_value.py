@@ -27,9 +27,10 @@ class SecretValue(Construct):
 def _variable(stack: TerraformStack, name: str, description: str) -> str:
     # Several services may share one TF_VAR_ secret: declare the variable once per stack.
     existing = stack.node.try_find_child(f"var-{name}")
-    variable = existing or TerraformVariable(
+    if isinstance(existing, TerraformVariable):
+        return existing.string_value
+    variable = TerraformVariable(
         stack, f"var-{name}", type="string", sensitive=True, nullable=False, description=description
     )
     variable.override_logical_id(name)
-    assert isinstance(variable, TerraformVariable)
     return variable.string_value

@@ -13,11 +13,12 @@ from constructs import Construct
 
 def assume_role_policy(scope: Construct, id_: str, service: str) -> str:
     """A trust policy letting one AWS service principal assume the role."""
-    return DataAwsIamPolicyDocument(
+    document: str = DataAwsIamPolicyDocument(
         scope,
         id_,
         statement=[statement(["sts:AssumeRole"], principals=principals("Service", service))],
     ).json
+    return document
 
 
 def statement(

@@ -65,7 +65,7 @@ class ServiceContainer(Construct):
         if spec.data_path:
             volume = Volume(self, "data", name=f"{name}-data")
             volumes.append(ContainerVolumes(volume_name=volume.name, container_path=spec.data_path))
-        self.container = Container(
+        self.container: Container = Container(
             self,
             "container",
             name=name,

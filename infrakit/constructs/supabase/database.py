@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf import Fn, Token
 from constructs import Construct
 
@@ -63,7 +65,7 @@ class SupabaseDatabase(Construct):
 
     def _settings(self, ref: str, config: SupabasePostgres) -> None:
         """Manage only the settings the environment names; Supabase keeps its defaults for the rest."""
-        groups = {
+        groups: dict[str, Any] = {
             "database": config.database_settings(),
             "api": config.api_settings(),
             "network": config.network_settings(),
