@@ -1,4 +1,10 @@
-"""Run checkov on synthesized stacks, offline, the same way in tests, scripts and CI."""
+"""The policy gate: checkov on synthesized stacks (built-in and custom policies) and a secret
+scan of the stacks and the repository. Offline, and the same in tests, scripts/scan.sh and CI.
+
+  python -m infrakit.policy_gate [--stacks cdktf.out/stacks] [--reports reports]
+
+Exit status 0 only when nothing failed. SARIF goes to reports/checkov.sarif.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +61,7 @@ def run_checkov(
 
 
 def summarize(json_report: str) -> ScanSummary:
+    """Totals across checkov's JSON report, which is a list when several frameworks ran."""
     report = json.loads(json_report)
     reports = report if isinstance(report, list) else [report]
     summary = {"passed": 0, "failed": 0, "skipped": 0, "parsing_errors": 0}
@@ -67,3 +74,129 @@ def summarize(json_report: str) -> ScanSummary:
         failed += results.get("failed_checks", [])
         skipped |= {check["check_id"] for check in results.get("skipped_checks", [])}
     return ScanSummary(**summary, failed_checks=failed, skipped_check_ids=skipped)
+
+
+# Never part of the repository scan (regular expressions): dependencies, generated output, caches, the
+# custom policies' deliberately failing fixtures.
+REPOSITORY_SKIPS = (
+    ".venv", "node_modules", ".git/", "cdktf.out", "reports",
+    ".pytest_cache", ".mypy_cache", "tests/fixtures",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GateResult:
+    iac: ScanSummary
+    workflows: ScanSummary  # .github/workflows, checked by checkov's github_actions framework
+    stack_secrets: list[dict[str, Any]]
+    repository_secrets: list[dict[str, Any]]
+    suppressed_secrets: int
+    returncode: int
+
+
+def run_gate(stacks: Path, *, root: Path, repository: Path, reports: Path) -> GateResult:
+    """One checkov run: IaC checks (built-in and custom) on the stacks, and the secret scan of
+    the stacks and the repository. One run because each checkov start costs seconds.
+
+    Secrets are looked for in every file (--enable-secret-scan-all-files): by default checkov
+    skips .toml and .tf.json. Inline `checkov:skip=CKV_SECRET_n` comments mark test values.
+    """
+    import tempfile
+
+    reports.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        copy = checkov_input(stacks, Path(work) / "stacks")
+        command = [
+            str(Path(sys.executable).with_name("checkov")),
+            "-d", str(copy), "-d", str(repository.resolve()),
+            "--framework", "terraform_json", "secrets", "github_actions", "--enable-secret-scan-all-files",
+            "--config-file", str(root / ".checkov.yaml"),
+            "--skip-download", "--compact", "--quiet",
+            "-o", "json", "-o", "sarif", "--output-file-path", str(reports),
+        ]  # fmt: skip
+        if (root / "policies").is_dir():
+            command += ["--external-checks-dir", str(root / "policies")]
+        for path in REPOSITORY_SKIPS:
+            command += ["--skip-path", path]
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+            timeout=900,
+        )
+        raw = json.loads((reports / "results_json.json").read_text())
+        sarif = reports / "results_sarif.sarif"
+        if sarif.exists():
+            # Findings point into the scanned copy; point them back at the synthesized stacks.
+            (reports / "checkov.sarif").write_text(sarif.read_text().replace(str(copy), str(stacks)))
+            sarif.unlink()
+    reports_by_type = {item.get("check_type"): item for item in (raw if isinstance(raw, list) else [raw])}
+    iac = summarize(json.dumps(reports_by_type.get("terraform_json", {})))
+    workflows = summarize(json.dumps(reports_by_type.get("github_actions", {})))
+    secrets = reports_by_type.get("secrets", {}).get("results", {})
+    found = secrets.get("failed_checks", [])
+    in_stacks = [c for c in found if str(c.get("file_abs_path", "")).startswith(str(copy))]
+    for check in in_stacks:
+        check["file_path"] = str(stacks / Path(check["file_abs_path"]).relative_to(copy))
+    return GateResult(
+        iac=iac,
+        workflows=workflows,
+        stack_secrets=in_stacks,
+        repository_secrets=[c for c in found if c not in in_stacks],
+        suppressed_secrets=int(reports_by_type.get("secrets", {}).get("summary", {}).get("skipped", 0)),
+        returncode=result.returncode,
+    )
+
+
+def _finding(check: dict[str, Any], path: str) -> str:
+    start, end = check.get("file_line_range", [0, 0])
+    name, resource = check.get("check_name", ""), check.get("resource", "")
+    return f"  FAILED {check['check_id']} {name}: {resource} at {path}:{start}-{end}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m infrakit.policy_gate", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("--stacks", type=Path, default=Path("cdktf.out/stacks"))
+    parser.add_argument("--reports", type=Path, default=Path("reports"))
+    parser.add_argument("--root", type=Path, default=Path("."), help="where .checkov.yaml and policies/ are")
+    parser.add_argument("--repository", type=Path, default=Path("."), help="tree to scan for secrets")
+    args = parser.parse_args(argv)
+    if not any(args.stacks.glob("*/cdk.tf.json")):
+        print(f"scan: no synthesized stacks in {args.stacks}: run `python main.py` first", file=sys.stderr)
+        return 2
+    gate = run_gate(args.stacks, root=args.root, repository=args.repository, reports=args.reports)
+    iac = gate.iac
+    print(
+        f"checkov: {iac.passed} passed, {iac.failed} failed, {iac.skipped} skipped, "
+        f"{iac.parsing_errors} parsing errors (stacks in {args.stacks})"
+    )
+    for check in iac.failed_checks:
+        print(_finding(check, f"{args.stacks}{check.get('file_path', '')}"))
+    print(f"workflows: {gate.workflows.passed} passed, {gate.workflows.failed} failed")
+    for check in gate.workflows.failed_checks:
+        print(_finding(check, str(check.get("file_abs_path", check.get("file_path")))))
+    print(f"secrets in synthesized stacks: {len(gate.stack_secrets)} found")
+    for check in gate.stack_secrets:
+        print(_finding(check, check["file_path"]))
+    found, marked = len(gate.repository_secrets), gate.suppressed_secrets
+    print(f"secrets in repository: {found} found, {marked} marked as test values")
+    for check in gate.repository_secrets:
+        print(_finding(check, str(check.get("file_abs_path", check.get("file_path")))))
+    print(f"SARIF: {args.reports / 'checkov.sarif'}")
+    failed = (
+        iac.failed
+        + iac.parsing_errors
+        + gate.workflows.failed
+        + len(gate.stack_secrets)
+        + len(gate.repository_secrets)
+    )
+    return 1 if failed or gate.returncode not in (0, 1) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -68,10 +68,10 @@ def resources() -> Callable[[dict[str, Any], str], dict[str, Any]]:
 
 # Planted in the synth's environment: none may reach the output.
 SENTINELS = {
-    "SUPABASE_ACCESS_TOKEN": "sentinel-supabase-token-1f2e3d",
-    "QDRANT_CLOUD_API_KEY": "sentinel-qdrant-key-4c5b6a",
+    "SUPABASE_ACCESS_TOKEN": "sentinel-supabase-token-1f2e3d",  # checkov:skip=CKV_SECRET_6: test value
+    "QDRANT_CLOUD_API_KEY": "sentinel-qdrant-key-4c5b6a",  # checkov:skip=CKV_SECRET_6: test value
     "QDRANT_CLOUD_ACCOUNT_ID": "sentinel-qdrant-account-7a8b9c",
-    "AWS_SECRET_ACCESS_KEY": "sentinel-aws-secret-0d0e0f",
+    "AWS_SECRET_ACCESS_KEY": "sentinel-aws-secret-0d0e0f",  # checkov:skip=CKV_SECRET_6: test value
 }
 
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUPERUSER = "postgres"
-PASSWORD = "test-only-superuser-password"
-REDIS_PASSWORD = "test-only-redis-password"
+PASSWORD = "test-only-superuser-password"  # checkov:skip=CKV_SECRET_6: test value
+REDIS_PASSWORD = "test-only-redis-password"  # checkov:skip=CKV_SECRET_6: test value
 
 
 def free_port() -> int:

@@ -42,7 +42,7 @@ def test_postgres_check_reads_the_server_version(database_url):
 
 
 def test_postgres_wrong_password_fails_fast_without_revealing_either_password(postgres):
-    url = postgres.url(password="definitely-wrong-pw")
+    url = postgres.url(password="definitely-wrong-pw")  # checkov:skip=CKV_SECRET_6: test value
     results = run_checks(
         {"postgres": lambda: check_postgres(url, require_tls=False, timeout=1)}, FAST, ["definitely-wrong-pw"]
     )
@@ -274,7 +274,7 @@ def test_validate_command_prints_a_table_json_and_no_secret(database_url, redis,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis.url(),
         "QDRANT_URL": "http://127.0.0.1:9",  # nothing listens: the qdrant check must fail
-        "QDRANT_API_KEY": "qdrant-key-abcdef",
+        "QDRANT_API_KEY": "qdrant-key-abcdef",  # checkov:skip=CKV_SECRET_6: test value
     }
     result = subprocess.run(
         [

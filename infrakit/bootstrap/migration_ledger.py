@@ -58,8 +58,9 @@ def target_of(database_url: str) -> Target:
         # psycopg's parse errors quote the offending part, which may be the password: not echoed.
         raise MigrationError(
             "the database URL is not a valid PostgreSQL connection string\n"
-            "  fix: use postgresql://USER:PASSWORD@HOST:PORT/DATABASE; percent-encode special characters "
-            "in the password, and use only libpq query parameters such as sslmode"
+            "  fix: use postgresql://USER:PASSWORD@HOST:PORT/DB; "  # checkov:skip=CKV_SECRET_4: example
+            "percent-encode special characters in the password, and use only libpq query parameters "
+            "such as sslmode"
         ) from None
     host, port = str(params.get("host") or "localhost"), str(params.get("port") or "5432")
     description = f"{params.get('user') or '(default user)'}@{host}:{port}/{params.get('dbname') or ''}"

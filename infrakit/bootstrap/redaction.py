@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "***"
-# scheme://user:password@host → scheme://user:***@host, wherever it appears in a text.
+# In any text: scheme://user:pw@host -> scheme://user:***@host  # checkov:skip=CKV_SECRET_4: example
 _URL_PASSWORD = re.compile(r"(?P<prefix>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<password>[^@\s/]+)(?=@)", re.I)
 
 

@@ -1,0 +1,84 @@
+"""The policy gate passes on every environment and fails, with the location, on a planted secret."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import PYTHON, ROOT
+
+# Shaped like an AWS access key id, which checkov's secret detectors recognise.
+PLANTED = "AKIAZ7Q3M4N5P6R2S8T1"  # checkov:skip=CKV_SECRET_2: test value
+
+
+def gate(stacks: Path, reports: Path, repository: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            PYTHON, "-m", "infrakit.policy_gate",
+            "--stacks", str(stacks), "--reports", str(reports),
+            "--root", str(ROOT), "--repository", str(repository),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+
+
+def only_stack(synthesized: Path, tmp_path: Path, env: str) -> Path:
+    stacks = tmp_path / "stacks"
+    shutil.copytree(synthesized / "stacks" / env, stacks / env)
+    return stacks
+
+
+def test_the_gate_passes_on_every_environment_and_the_repository(synthesized, tmp_path):
+    result = gate(synthesized / "stacks", tmp_path / "reports", ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 failed, 0 skipped, 0 parsing errors" in result.stdout
+    assert "secrets in synthesized stacks: 0 found" in result.stdout
+    assert "secrets in repository: 0 found" in result.stdout
+    sarif = json.loads((tmp_path / "reports" / "checkov.sarif").read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"]
+
+
+def test_a_secret_planted_in_a_synthesized_file_fails_with_its_location(synthesized, tmp_path):
+    stacks = only_stack(synthesized, tmp_path, "dev")
+    stack = stacks / "dev" / "cdk.tf.json"
+    lines = stack.read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if '"version": "0.21.0"' in line)
+    lines[index] = lines[index].replace('"version": "0.21.0"', f'"version": "0.21.0", "note": "{PLANTED}"')
+    stack.write_text("\n".join(lines) + "\n")
+    (tmp_path / "repo").mkdir()
+    result = gate(stacks, tmp_path / "reports", tmp_path / "repo")
+    assert result.returncode == 1
+    assert "secrets in synthesized stacks: 1 found" in result.stdout
+    assert f"dev/cdk.tf.json:{index + 1}-" in result.stdout
+    assert PLANTED not in result.stdout
+
+
+def test_a_secret_planted_in_an_environment_file_fails_with_its_location(synthesized, tmp_path):
+    repository = tmp_path / "repo"
+    shutil.copytree(ROOT / "environments", repository / "environments")
+    config = repository / "environments" / "dev.toml"
+    lines = config.read_text().splitlines()
+    lines.insert(3, f'aws_access_key_id = "{PLANTED}"')
+    config.write_text("\n".join(lines) + "\n")
+    result = gate(only_stack(synthesized, tmp_path, "local"), tmp_path / "reports", repository)
+    assert result.returncode == 1
+    assert "secrets in repository: 1 found" in result.stdout
+    assert "/environments/dev.toml:4-" in result.stdout
+
+
+def test_a_failed_policy_fails_the_gate(synthesized, tmp_path):
+    stacks = only_stack(synthesized, tmp_path, "prod")
+    stack = stacks / "prod" / "cdk.tf.json"
+    stack.write_text(
+        stack.read_text().replace('"transit_encryption_enabled": true', '"transit_encryption_enabled": false')
+    )
+    (tmp_path / "repo").mkdir()
+    result = gate(stacks, tmp_path / "reports", tmp_path / "repo")
+    assert result.returncode == 1
+    assert "FAILED CKV_AWS_30" in result.stdout
+    assert "prod/cdk.tf.json" in result.stdout
