@@ -1,0 +1,107 @@
+"""Skip synthesis when nothing that shapes its output has changed.
+
+The inputs are: infrakit's code and main.py, the environment files, the installed package
+versions, the Python version, the environment variables cdktf, jsii and infrakit read
+(CDKTF_*, JSII_*, INFRAKIT_*), and the environments asked for. A stamp in the output directory
+records a fingerprint of them and a hash of every file the synth wrote. The cache is used only
+when the fingerprint matches and every recorded file is still there, byte for byte. Files
+others add later (terraform init's .terraform/ and lock file) are neither recorded nor checked.
+
+This module imports nothing heavy: a warm run must not pay for pydantic, cdktf or jsii.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+STAMP = ".infrakit-synth.json"
+VARIABLE_PREFIXES = ("CDKTF_", "JSII_", "INFRAKIT_")
+DISABLE_VARIABLE = "INFRAKIT_SYNTH_CACHE"  # set to 0 to always synthesize
+
+
+def enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(DISABLE_VARIABLE, "1") != "0"
+
+
+def fingerprint(
+    *,
+    code: Iterable[Path],
+    environments_dir: Path,
+    names: Iterable[str],
+    environ: Mapping[str, str] = os.environ,
+    site_dirs: Iterable[str] | None = None,
+) -> str:
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    for path in sorted(code):
+        add(f"code:{path.as_posix()}", path.read_bytes())
+    for path in sorted(environments_dir.glob("*.toml")):
+        add(f"environment:{path.name}", path.read_bytes())
+    add("packages", "\n".join(installed_distributions(site_dirs)).encode())
+    add("python", sys.version.encode())
+    variables = sorted((k, v) for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES))
+    add("variables", json.dumps(variables).encode())
+    add("names", json.dumps(sorted(names)).encode())
+    return digest.hexdigest()
+
+
+def installed_distributions(site_dirs: Iterable[str] | None = None) -> list[str]:
+    """Every installed distribution with its version, from the .dist-info directory names:
+    one directory listing per path entry, instead of importlib.metadata's slower walk."""
+    found: set[str] = set()
+    for entry in site_dirs if site_dirs is not None else sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        found.update(
+            f"{entry}:{n}" for n in names if n.endswith((".dist-info", ".egg-info", ".egg-link", ".pth"))
+        )
+    return sorted(found)
+
+
+def code_files(package_dir: Path, *extra: Path) -> list[Path]:
+    return [*package_dir.rglob("*.py"), *extra]
+
+
+def is_current(outdir: Path, expected: str) -> bool:
+    try:
+        stamp = json.loads((outdir / STAMP).read_text())
+    except (OSError, ValueError):
+        return False
+    if stamp.get("fingerprint") != expected or not stamp.get("outputs"):
+        return False
+    for relative, digest in stamp["outputs"].items():
+        try:
+            if _sha256(outdir / relative) != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def record(outdir: Path, fingerprint_: str, written: Iterable[Path]) -> None:
+    outputs = {path.relative_to(outdir).as_posix(): _sha256(path) for path in sorted(written)}
+    (outdir / STAMP).write_text(json.dumps({"fingerprint": fingerprint_, "outputs": outputs}, indent=1))
+
+
+def synthesized_files(outdir: Path) -> list[Path]:
+    """What cdktf writes: manifest.json and each stack's cdk.tf.json (and metadata, if any)."""
+    return [
+        path
+        for path in [outdir / "manifest.json", *outdir.glob("stacks/*/*.json")]
+        if path.is_file() and path.name != STAMP
+    ]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

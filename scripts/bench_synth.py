@@ -1,0 +1,75 @@
+"""Benchmark synthesis, side by side in one run. Prints its numbers; asserts nothing.
+
+  .venv/bin/python scripts/bench_synth.py [--rounds N]
+
+- baseline: a naive cdktf app, i.e. ours with the provider bindings imported the usual way
+  (INFRAKIT_EAGER_PROVIDER_IMPORTS=1) and no synth cache: every environment;
+- cold: every environment, on-demand imports, empty output directory;
+- local: the local environment alone, empty output directory;
+- warm: every environment again with unchanged inputs (the synth cache answers).
+Each is a fresh `python main.py` process, timed wall-clock; the best of N rounds counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(outdir: Path, *names: str, **env: str) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "main.py", "--outdir", str(outdir), *names],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def fresh(base: Path, name: str) -> Path:
+    path = base / name
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    rounds = parser.parse_args().rounds
+    results: dict[str, list[float]] = {"baseline": [], "cold": [], "local": [], "warm": []}
+    with tempfile.TemporaryDirectory() as directory:
+        base = Path(directory)
+        for _ in range(rounds):
+            # Interleaved, so that load on the machine hits every case alike.
+            eager = {"INFRAKIT_EAGER_PROVIDER_IMPORTS": "1", "INFRAKIT_SYNTH_CACHE": "0"}
+            results["baseline"].append(run(fresh(base, "baseline"), **eager))
+            results["cold"].append(run(fresh(base, "cold")))
+            results["local"].append(run(fresh(base, "local"), "local"))
+            warm = fresh(base, "warm")
+            run(warm)
+            results["warm"].append(run(warm))
+    baseline = min(results["baseline"])
+    print(f"synth benchmark, best of {rounds} rounds (wall clock, fresh process each)")
+    labels = {
+        "baseline": "naive app, all environments (eager imports, no cache)",
+        "cold": "infrakit, all environments, cold",
+        "local": "infrakit, local alone, cold",
+        "warm": "infrakit, all environments, unchanged inputs",
+    }
+    for key, label in labels.items():
+        best = min(results[key])
+        print(f"  {label:<55} {best:7.2f} s   {best / baseline:5.2f}x baseline")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Fast synth stays correct: on-demand provider imports change no byte of the output, and the
+synth cache is invalidated by every kind of input."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from infrakit import synth_cache
+from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+
+UP_TO_DATE = "inputs unchanged"
+
+
+def tree(outdir: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(outdir)): p.read_bytes()
+        for p in sorted(outdir.rglob("*"))
+        if p.is_file() and p.name != synth_cache.STAMP
+    }
+
+
+def test_on_demand_provider_imports_produce_byte_identical_output(synthesized, tmp_path):
+    eager = subprocess.run(
+        [PYTHON, "main.py", "--outdir", str(tmp_path / "eager")],
+        cwd=ROOT,
+        env={**os.environ, "INFRAKIT_EAGER_PROVIDER_IMPORTS": "1", "INFRAKIT_SYNTH_CACHE": "0"},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert eager.returncode == 0, eager.stderr
+    assert tree(tmp_path / "eager") == tree(synthesized)
+
+
+def test_on_demand_imports_load_only_the_submodules_a_stack_uses(tmp_path):
+    probe = (
+        "import sys; from pathlib import Path; from infrakit.synth import synthesize;"
+        "from infrakit.config import load_environments;"
+        "synthesize(load_environments(Path('environments'), ['dev']), sys.argv[1]);"
+        "print(len([m for m in sys.modules if m.startswith('cdktf_cdktf_provider_aws.')]))"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", probe, str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert 10 < int(result.stdout) < 200, "a few dozen of the ~2,200 submodules"
+
+
+# ----------------------------------------------------------------------------- the cache, end to end
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of main.py and the local environment, synthesized once."""
+    shutil.copy(ROOT / "main.py", tmp_path / "main.py")
+    (tmp_path / "environments").mkdir()
+    shutil.copy(ENVIRONMENTS / "local.toml", tmp_path / "environments" / "local.toml")
+    assert UP_TO_DATE not in synth(tmp_path)
+    return tmp_path
+
+
+def synth(project: Path, extra_env: dict[str, str] | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if k != synth_cache.DISABLE_VARIABLE}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run(
+        [PYTHON, "main.py", "local", "--outdir", "out"],
+        cwd=project,
+        env={**env, **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+def test_unchanged_inputs_skip_synthesis(project):
+    assert UP_TO_DATE in synth(project)
+
+
+def test_an_environment_file_change_resynthesizes(project):
+    config = project / "environments" / "local.toml"
+    config.write_text(config.read_text().replace("memory_mb = 512", "memory_mb = 640"))
+    assert UP_TO_DATE not in synth(project)
+    assert '"memory": 640' in (project / "out" / "stacks" / "local" / "cdk.tf.json").read_text()
+
+
+def test_a_code_change_resynthesizes(project):
+    (project / "main.py").write_text((project / "main.py").read_text() + "\n# changed\n")
+    assert UP_TO_DATE not in synth(project)
+
+
+def test_an_installed_package_change_resynthesizes(project, tmp_path):
+    site = tmp_path / "site"
+    (site / "somepackage-1.0.dist-info").mkdir(parents=True)
+    assert UP_TO_DATE not in synth(project, {"PYTHONPATH": f"{ROOT}{os.pathsep}{site}"})
+
+
+def test_a_relevant_environment_variable_change_resynthesizes(project):
+    assert UP_TO_DATE not in synth(project, {"CDKTF_CONTEXT_JSON": '{"changed": true}'})
+    assert UP_TO_DATE in synth(project, {"CDKTF_CONTEXT_JSON": '{"changed": true}'})
+    assert UP_TO_DATE in synth(
+        project, {"CDKTF_CONTEXT_JSON": '{"changed": true}', "UNRELATED_VARIABLE": "x"}
+    )
+
+
+def test_a_changed_or_missing_output_resynthesizes(project):
+    stack = project / "out" / "stacks" / "local" / "cdk.tf.json"
+    stack.write_text(stack.read_text().replace('"memory": 512', '"memory": 1'))
+    assert UP_TO_DATE not in synth(project)
+    assert '"memory": 512' in stack.read_text()
+    stack.unlink()
+    assert UP_TO_DATE not in synth(project)
+    assert stack.exists()
+
+
+def test_files_added_by_terraform_init_do_not_invalidate_the_cache(project):
+    (project / "out" / "stacks" / "local" / ".terraform").mkdir()
+    (project / "out" / "stacks" / "local" / ".terraform.lock.hcl").write_text("# lock\n")
+    assert UP_TO_DATE in synth(project)
+
+
+def test_a_different_set_of_environments_resynthesizes(project):
+    shutil.copy(ENVIRONMENTS / "local.toml", project / "environments" / "other.toml")
+    assert UP_TO_DATE not in synth(project), "the set of environment files is an input"
