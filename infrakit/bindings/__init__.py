@@ -49,7 +49,22 @@ def require_text(block: str, argument: str, value: str) -> None:
         raise ValueError(f"{block}: {argument} must not be empty")
 
 
-class BoundProvider(TerraformProvider):
+class _CollectedArguments:
+    """Synthesizes exactly the arguments a binding collected in `_arguments`.
+
+    jsii looks for overrides on every class before the jsii class in the MRO, so this one
+    declaration serves providers, resources and data sources alike.
+    """
+
+    _arguments: dict[str, Any]
+
+    @jsii.member(jsii_name="synthesizeAttributes")
+    def _synthesize_attributes(self) -> Mapping[str, Any]:
+        attributes: Mapping[str, Any] = compact(self._arguments)
+        return attributes
+
+
+class BoundProvider(_CollectedArguments, TerraformProvider):
     """A provider block whose credentials come only from the environment at apply time."""
 
     def __init__(
@@ -71,13 +86,8 @@ class BoundProvider(TerraformProvider):
         )
         self._arguments = dict(arguments)
 
-    @jsii.member(jsii_name="synthesizeAttributes")
-    def _synthesize_attributes(self) -> Mapping[str, Any]:
-        attributes: Mapping[str, Any] = compact(self._arguments)
-        return attributes
 
-
-class BoundResource(TerraformResource):
+class BoundResource(_CollectedArguments, TerraformResource):
     """A resource block that synthesizes exactly the arguments its subclass collected."""
 
     def __init__(
@@ -99,13 +109,8 @@ class BoundResource(TerraformResource):
         )
         self._arguments = dict(arguments)
 
-    @jsii.member(jsii_name="synthesizeAttributes")
-    def _synthesize_attributes(self) -> Mapping[str, Any]:
-        attributes: Mapping[str, Any] = compact(self._arguments)
-        return attributes
 
-
-class BoundDataSource(TerraformDataSource):
+class BoundDataSource(_CollectedArguments, TerraformDataSource):
     """A data block that synthesizes exactly the arguments its subclass collected."""
 
     def __init__(
@@ -124,8 +129,3 @@ class BoundDataSource(TerraformDataSource):
             terraform_generator_metadata=metadata,
         )
         self._arguments = dict(arguments)
-
-    @jsii.member(jsii_name="synthesizeAttributes")
-    def _synthesize_attributes(self) -> Mapping[str, Any]:
-        attributes: Mapping[str, Any] = compact(self._arguments)
-        return attributes

@@ -6,6 +6,7 @@ Backend modules are imported only when used, so that a local synth never loads A
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from cdktf import TerraformOutput, TerraformStack
@@ -135,9 +136,7 @@ class EnvironmentStack(TerraformStack):
             # Each service gets its own Qdrant key where the backend issues per-service keys.
             service_keys = getattr(vector_store, "service_api_keys", {})
             own_contract = (
-                ConnectionContract(**{**contract.__dict__, "qdrant_api_key": service_keys[name]})
-                if name in service_keys
-                else contract
+                replace(contract, qdrant_api_key=service_keys[name]) if name in service_keys else contract
             )
             if config.backend == "docker":
                 from infrakit.constructs.docker.app_container import AppContainer
