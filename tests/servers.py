@@ -49,8 +49,11 @@ class PostgresServer:
     port: int
     data: Path
     bindir: Path
+    superuser: str = SUPERUSER
+    password: str = PASSWORD
 
-    def url(self, database: str = "postgres", user: str = SUPERUSER, password: str = PASSWORD) -> str:
+    def url(self, database: str = "postgres", user: str | None = None, password: str | None = None) -> str:
+        user, password = user or self.superuser, password or self.password
         return f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}?sslmode=disable"
 
     def stop(self) -> None:
@@ -62,7 +65,10 @@ class PostgresServer:
 
 
 @contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
+def postgres_server(
+    *, port: int | None = None, superuser: str = SUPERUSER, password: str = PASSWORD
+) -> Iterator[PostgresServer]:
+    """A fresh cluster on 127.0.0.1; `port` None picks a free one."""
     bindir = postgres_bindir()
     root = Path(tempfile.mkdtemp(prefix="infrakit-pg-"))
     if os.geteuid() == 0:
@@ -70,17 +76,17 @@ def postgres_server() -> Iterator[PostgresServer]:
         os.chown(root, account.pw_uid, account.pw_gid)
     root.chmod(0o700)
     data, password_file = root / "data", root / "password"
-    password_file.write_text(PASSWORD)
+    password_file.write_text(password)
     if os.geteuid() == 0:
         os.chown(password_file, account.pw_uid, account.pw_gid)
-    port = free_port()
+    port = port or free_port()
     try:
         subprocess.run(
             _as_postgres_user(
                 [
                     str(bindir / "initdb"),
                     "-D", str(data),
-                    "-U", SUPERUSER,
+                    "-U", superuser,
                     "--pwfile", str(password_file),
                     "--auth-local", "trust",
                     "--auth-host", "scram-sha-256",
@@ -108,7 +114,7 @@ def postgres_server() -> Iterator[PostgresServer]:
             check=True,
             capture_output=True,
         )
-        server = PostgresServer(port=port, data=data, bindir=bindir)
+        server = PostgresServer(port=port, data=data, bindir=bindir, superuser=superuser, password=password)
         yield server
         server.stop()
     finally:
@@ -120,6 +126,7 @@ class RedisServer:
     port: int
     process: subprocess.Popen[bytes]
     password: str = REDIS_PASSWORD
+    ca_file: Path | None = None  # set when the server speaks TLS only; its certificate names localhost
 
     def url(self, password: str | None = None) -> str:
         return f"redis://:{password or self.password}@127.0.0.1:{self.port}/0"
@@ -131,18 +138,40 @@ class RedisServer:
 
 
 @contextmanager
-def redis_server(maxmemory_policy: str = "noeviction") -> Iterator[RedisServer]:
+def redis_server(
+    maxmemory_policy: str = "noeviction", *, password: str = REDIS_PASSWORD, tls: bool = False
+) -> Iterator[RedisServer]:
+    """Redis on 127.0.0.1 and a free port. With `tls`, it serves TLS only (as ElastiCache with
+    in-transit encryption does), with a throwaway self-signed certificate for `localhost`."""
     binary = shutil.which("redis-server")
     if binary is None:
         raise RuntimeError("redis-server not found: apt-get install redis-server")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="infrakit-redis-") as directory:
+        listen = ["--port", str(port)]
+        ca_file = None
+        if tls:
+            ca_file, key_file = Path(directory) / "cert.pem", Path(directory) / "key.pem"
+            subprocess.run(
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key_file), "-out", str(ca_file),
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                ],
+                check=True,
+                capture_output=True,
+            )  # fmt: skip
+            listen = [
+                "--port", "0", "--tls-port", str(port),
+                "--tls-cert-file", str(ca_file), "--tls-key-file", str(key_file),
+                "--tls-ca-cert-file", str(ca_file), "--tls-auth-clients", "no",
+            ]  # fmt: skip
         process = subprocess.Popen(
             [
                 binary,
-                "--port", str(port),
+                *listen,
                 "--bind", "127.0.0.1",
-                "--requirepass", REDIS_PASSWORD,
+                "--requirepass", password,
                 "--maxmemory-policy", maxmemory_policy,
                 "--save", "",
                 "--appendonly", "no",
@@ -151,7 +180,7 @@ def redis_server(maxmemory_policy: str = "noeviction") -> Iterator[RedisServer]:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        server = RedisServer(port=port, process=process)
+        server = RedisServer(port=port, process=process, password=password, ca_file=ca_file)
         try:
             _wait_for_port(port)
             yield server

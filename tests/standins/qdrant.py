@@ -107,12 +107,18 @@ def _over(defaults: dict[str, Any], diff: dict[str, Any] | None) -> dict[str, An
 class QdrantStandIn:
     """`with QdrantStandIn(api_key="k") as qdrant:` serves on `qdrant.url` until the block ends.
 
-    `delay_seconds` delays every answer (it may be changed while running); `stop()` closes the
-    port, so later requests are refused; `requests` records every request in order.
+    `port` 0 picks a free port. `delay_seconds` delays every answer (it may be changed while
+    running); `stop()` closes the port, so later requests are refused; `requests` records every
+    request in order.
     """
 
     def __init__(
-        self, api_key: str | None = None, *, read_only_api_key: str | None = None, delay_seconds: float = 0.0
+        self,
+        api_key: str | None = None,
+        *,
+        read_only_api_key: str | None = None,
+        delay_seconds: float = 0.0,
+        port: int = 0,
     ):
         self.api_key = api_key
         self.read_only_api_key = read_only_api_key
@@ -122,7 +128,7 @@ class QdrantStandIn:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._operation_id = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         # A short poll interval makes stop() quick: shutdown() waits for the loop to notice.
         self._thread = threading.Thread(

@@ -87,8 +87,11 @@ class ElastiCacheRedisGroup(Construct):
             auto_minor_version_upgrade="true",
             apply_immediately=False,
         )
-        # rediss:// is TLS. Tasks use this; it is unreachable from outside the VPC.
-        self.redis_url = Endpoint.everywhere(f"rediss://:{token}@{group.primary_endpoint_address}:{PORT}/0")
+        # rediss:// is TLS. Tasks use this; it is unreachable from outside the VPC. The AUTH token is
+        # the password of the `default` user, named so that redis-cli accepts the URL too.
+        self.redis_url = Endpoint.everywhere(
+            f"rediss://default:{token}@{group.primary_endpoint_address}:{PORT}/0"
+        )
 
     def admit(self, client_id: str, security_group_id: str) -> None:
         VpcSecurityGroupIngressRule(

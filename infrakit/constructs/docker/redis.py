@@ -17,6 +17,8 @@ from infrakit.contract import Endpoint
 
 ALIAS = "redis"
 PORT = 6379
+# `requirepass` sets the password of this built-in user.
+DEFAULT_USER = "default"
 
 
 def server_arguments(config: DockerRedis) -> list[str]:
@@ -57,7 +59,9 @@ class RedisContainer(Construct):
                 data_path="/data",
             ),
         )
+        # The user name is spelled out: since Redis 6.2, redis-cli reads `redis://:PW@` as user ""
+        # and is refused (WRONGPASS), while redis-py and ioredis accept either form.
         self.redis_url = Endpoint(
-            in_network=f"redis://:{password}@{ALIAS}:{PORT}/0",
-            from_operator=f"redis://:{password}@{LOOPBACK}:{config.host_port}/0",
+            in_network=f"redis://{DEFAULT_USER}:{password}@{ALIAS}:{PORT}/0",
+            from_operator=f"redis://{DEFAULT_USER}:{password}@{LOOPBACK}:{config.host_port}/0",
         )
