@@ -25,8 +25,9 @@ import pytest
 import redis
 
 from tests.conftest import ROOT
-from tests.rehearsal.plan import evaluate, password_values
+from tests.rehearsal.plan import password_values
 from tests.servers import RedisServer, redis_server
+from tests.terraform_console import evaluate
 
 IOREDIS_PING = ROOT / "tests" / "rehearsal" / "ioredis_ping.js"
 CLIENTS = ("redis-cli", "redis-py", "ioredis")

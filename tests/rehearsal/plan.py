@@ -13,16 +13,14 @@ mimicked), and anything Terraform does at apply time beyond evaluating these tem
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
 import string
-import subprocess
-import tempfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
+
+from tests.terraform_console import TerraformError, evaluate
 
 # The random provider's default special characters (random_password's `override_special` replaces them).
 DEFAULT_SPECIAL = "!@#$%&*()-_=+[]{}<>:?"
@@ -100,7 +98,10 @@ def plan_stack(stack: dict[str, Any], *, terraform: str = "terraform") -> StackP
         },
         "outputs": {name: o["value"] for name, o in stack.get("output", {}).items()},
     }
-    evaluated = evaluate(templates, passwords, terraform=terraform)
+    try:
+        evaluated = evaluate(templates, passwords, terraform=terraform)
+    except TerraformError as error:
+        raise PlanError(str(error)) from None
     plans = {}
     for rid, container in containers.items():
         values = evaluated["containers"][rid]
@@ -123,38 +124,6 @@ def plan_stack(stack: dict[str, Any], *, terraform: str = "terraform") -> StackP
             ],
         )
     return StackPlan(containers=plans, outputs=evaluated["outputs"], passwords=passwords)
-
-
-def evaluate(templates: Any, values: dict[str, str], *, terraform: str = "terraform") -> Any:
-    """Evaluate Terraform JSON-syntax templates with `terraform console`; returns the same shape.
-
-    `values` gives a value for each reference that only an apply would know, by its address (e.g.
-    `random_password.x.result`); each becomes a local value. The templates go into a `.tf.json` file
-    otherwise unchanged, so they are parsed exactly as in the synthesized stack (JSON syntax, where
-    every string is a template).
-    """
-    text = json.dumps(templates)
-    names = {}
-    for index, reference in enumerate(sorted(values, key=len, reverse=True)):
-        names[f"known_{index}"] = values[reference]
-        text = re.sub(rf"(?<![\w.-]){re.escape(reference)}(?![\w-])", f"local.known_{index}", text)
-    config = {"locals": {**names, "rehearsal": json.loads(text)}}
-    with tempfile.TemporaryDirectory(prefix="infrakit-rehearsal-tf-") as workdir:
-        (Path(workdir) / "rehearsal.tf.json").write_text(json.dumps(config))
-        result = subprocess.run(
-            [terraform, "console"],
-            input="base64encode(jsonencode(local.rehearsal))\n",
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"},
-            check=False,
-        )
-    if result.returncode != 0:
-        raise PlanError(f"terraform could not evaluate the stack's strings:\n{result.stderr.strip()}")
-    encoded = result.stdout.strip().strip('"')
-    return json.loads(base64.b64decode(encoded))
 
 
 def password_values(stack: dict[str, Any]) -> dict[str, str]:
