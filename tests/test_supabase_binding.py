@@ -61,7 +61,10 @@ def every_argument() -> dict[str, Any]:
     stack = new_stack()
     SupabaseProvider(stack, "provider", endpoint="https://api.supabase.com")
     ref = project(
-        stack, instance_size="small", timeouts=ProjectTimeouts(create="20m", update="20m")
+        stack,
+        instance_size="small",
+        legacy_api_keys_enabled=True,
+        timeouts=ProjectTimeouts(create="20m", update="20m"),
     ).project_ref
     groups = ("api", "auth", "database", "network", "pooler", "storage")
     SupabaseSettings(stack, "settings", project_ref=ref, **{group: {"x": 1} for group in groups})
@@ -76,7 +79,15 @@ def every_argument() -> dict[str, Any]:
         (
             "resource",
             SupabaseProject.TF_RESOURCE_TYPE,
-            {"organization_id", "name", "database_password", "region", "instance_size", "timeouts"},
+            {
+                "organization_id",
+                "name",
+                "database_password",
+                "region",
+                "instance_size",
+                "legacy_api_keys_enabled",
+                "timeouts",
+            },
         ),
         (
             "resource",

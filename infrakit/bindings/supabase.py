@@ -27,6 +27,9 @@ INSTANCE_SIZES: tuple[str, ...] = get_args(InstanceSize)
 
 PoolMode = Literal["transaction", "session"]
 POOL_MODES: tuple[PoolMode, ...] = ("transaction", "session")
+# Supavisor serves both modes on one host: transaction mode on 6543, session mode on 5432.
+TRANSACTION_POOLER_PORT = 6543
+SESSION_POOLER_PORT = 5432
 
 SettingsJson = Mapping[str, Any] | str
 
@@ -70,6 +73,7 @@ class SupabaseProject(BoundResource):
         database_password: str,
         region: str,
         instance_size: str | None = None,
+        legacy_api_keys_enabled: bool | None = None,
         timeouts: ProjectTimeouts | None = None,
     ):
         block = self.TF_RESOURCE_TYPE
@@ -94,6 +98,7 @@ class SupabaseProject(BoundResource):
                 "database_password": database_password,
                 "region": region,
                 "instance_size": instance_size,
+                "legacy_api_keys_enabled": legacy_api_keys_enabled,
                 "timeouts": {"create": timeouts.create, "update": timeouts.update} if timeouts else None,
             },
         )
@@ -223,3 +228,16 @@ class DataSupabasePooler(BoundDataSource):
         if mode not in POOL_MODES:
             raise ValueError(f"{self.TF_RESOURCE_TYPE}: pool mode '{mode}' is not one of {POOL_MODES}")
         return Token.as_string(Fn.lookup(self.interpolation_for_attribute("url"), mode))
+
+    def session_connection_string(self) -> str:
+        """The session-mode connection string, which every project has even when `url` lacks it.
+
+        The provider keys `url` by the pool mode of the Management API's PRIMARY entries, and the
+        API returns one: transaction mode, on port 6543. Session mode is the same pooler on port
+        5432, which is how the Supabase CLI derives it too. A real `session` entry wins.
+        """
+        url = self.interpolation_for_attribute("url")
+        derived = Fn.replace(
+            Fn.lookup(url, "transaction"), f":{TRANSACTION_POOLER_PORT}/", f":{SESSION_POOLER_PORT}/"
+        )
+        return Token.as_string(Fn.lookup(url, "session", derived))

@@ -21,6 +21,16 @@ from infrakit.contract import Endpoint
 
 # What the Management API writes where the password belongs in a pooler connection string.
 PASSWORD_PLACEHOLDER = "[YOUR-PASSWORD]"
+# Checked when the keys are read, so a project without them stops the apply with this message
+# before any secret or task is created from a null value.
+KEYS_PRESENT = {
+    "condition": "${self.anon_key != null && self.service_role_key != null}",
+    "error_message": (
+        "Supabase returned no anon or service_role key: the project's legacy API keys are disabled. "
+        "Enable them in the Supabase dashboard (Project Settings > API Keys > Legacy API keys), "
+        "then apply again."
+    ),
+}
 
 
 class SupabaseDatabase(Construct):
@@ -44,10 +54,14 @@ class SupabaseDatabase(Construct):
             database_password=password,
             region=config.region,
             instance_size=config.instance_size,
+            # Explicit, because new projects may start without them: the api and worker receive the
+            # anon and service_role keys, and a null key would fail the Secrets Manager versions.
+            legacy_api_keys_enabled=True,
         )
         ref = self.project.project_ref
         self._settings(ref, config)
         keys = DataSupabaseApikeys(self, "api-keys", project_ref=ref)
+        keys.add_override("lifecycle.postcondition", [KEYS_PRESENT])
         pooler = DataSupabasePooler(self, "pooler", project_ref=ref)
 
         # Transaction mode suits many short-lived connections from autoscaled api and worker tasks.
@@ -57,7 +71,7 @@ class SupabaseDatabase(Construct):
         # Supabase has no URL attribute; every project's API lives at this address.
         # Migrations hold a session advisory lock, which the transaction pooler cannot keep.
         self.database_migration_url = Endpoint.everywhere(
-            _require_tls(Fn.replace(pooler.connection_string("session"), PASSWORD_PLACEHOLDER, password))
+            _require_tls(Fn.replace(pooler.session_connection_string(), PASSWORD_PLACEHOLDER, password))
         )
         self.supabase_url = Endpoint.everywhere(f"https://{ref}.supabase.co")
         self.supabase_anon_key = Endpoint.everywhere(keys.anon_key)
