@@ -81,7 +81,13 @@ class EnvironmentStack(TerraformStack):
 
         aws = self.platforms.aws
         return ElastiCacheRedisGroup(
-            self, "cache", name=self.platforms.prefix, config=config, network=aws.network, key=aws.key
+            self,
+            "cache",
+            name=self.platforms.prefix,
+            config=config,
+            network=aws.network,
+            key=aws.key,
+            protect=aws.settings.deletion_protection,
         )
 
     def _vector_store(self) -> Any:

@@ -52,7 +52,12 @@ def fargate_app_service(
     # One secret per service and variable: each execution role can read only its own copies.
     secrets = {
         variable: StoredSecret(
-            wiring, f"secret-{variable}", name=f"{service_name}/{variable}", value=value, key=aws.key
+            wiring,
+            f"secret-{variable}",
+            name=f"{service_name}/{variable}",
+            value=value,
+            key=aws.key,
+            protect=aws.settings.deletion_protection,
         ).arn
         for variable, value in sorted(secret_values.items())
     }

@@ -34,6 +34,23 @@ from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.policy import condition, principals, statement
 
 PREFIX = "alb"
+# Regions that launched before August 2022 deliver ALB logs from a per-region Elastic Load Balancing
+# account (data.aws_elb_service_account knows them). Every region since, and every future one, uses
+# the log delivery service principal instead.
+ELB_ACCOUNT_REGIONS = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+        "af-south-1",
+        "ap-east-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+        "ca-central-1",
+        "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-north-1",
+        "me-south-1",
+        "sa-east-1",
+        "us-gov-east-1", "us-gov-west-1",
+    }
+)  # fmt: skip
+LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 
 class AccessLogBucket(Construct):
@@ -49,6 +66,7 @@ class AccessLogBucket(Construct):
         *,
         name: str,
         key: EnvironmentKey,
+        region: str,
         retention_days: int,
         protect: bool,
     ):
@@ -111,7 +129,10 @@ class AccessLogBucket(Construct):
                 )
             ],
         )
-        load_balancers = DataAwsElbServiceAccount(self, "elb-account")
+        if region in ELB_ACCOUNT_REGIONS:
+            writer = principals("AWS", DataAwsElbServiceAccount(self, "elb-account").arn)
+        else:
+            writer = principals("Service", LOG_DELIVERY_SERVICE)
         policy = DataAwsIamPolicyDocument(
             self,
             "policy",
@@ -120,7 +141,7 @@ class AccessLogBucket(Construct):
                     ["s3:PutObject"],
                     [f"{bucket.arn}/{PREFIX}/AWSLogs/{key.account_id}/*"],
                     sid="LoadBalancerWritesLogs",
-                    principals=principals("AWS", load_balancers.arn),
+                    principals=writer,
                 ),
                 statement(
                     ["s3:*"],

@@ -37,6 +37,7 @@ class ElastiCacheRedisGroup(Construct):
         config: ElastiCacheRedis,
         network: PrivateNetwork,
         key: EnvironmentKey,
+        protect: bool,
     ):
         super().__init__(scope, id_)
         self._name = name
@@ -62,7 +63,7 @@ class ElastiCacheRedisGroup(Construct):
         # ElastiCache AUTH tokens allow 16-128 printable characters; alphanumerics avoid URL escaping.
         token = Password(self, "auth-token", length=64, special=False).result
         self.auth_token_secret = StoredSecret(
-            self, "auth-token-secret", name=f"{name}/redis-auth-token", value=token, key=key
+            self, "auth-token-secret", name=f"{name}/redis-auth-token", value=token, key=key, protect=protect
         )
         group = ElasticacheReplicationGroup(
             self,

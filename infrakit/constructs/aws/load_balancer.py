@@ -70,6 +70,7 @@ class PublicLoadBalancer(Construct):
             "access-logs",
             name=f"{name}-alb-logs-{key.account_id}",  # bucket names are global
             key=key,
+            region=aws.region,
             retention_days=aws.log_retention_days,
             protect=aws.deletion_protection,
         )

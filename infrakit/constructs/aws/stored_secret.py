@@ -8,9 +8,16 @@ from constructs import Construct
 
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 
+# Secrets Manager keeps a deleted secret's name for its recovery window: re-creating an environment
+# within it fails with "already scheduled for deletion". Protected environments keep the window, to
+# undo a mistaken destroy; disposable ones (deletion_protection = false) delete at once.
+RECOVERY_WINDOW_DAYS = 7
+
 
 class StoredSecret(Construct):
-    def __init__(self, scope: Construct, id_: str, *, name: str, value: str, key: EnvironmentKey):
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, value: str, key: EnvironmentKey, protect: bool
+    ):
         super().__init__(scope, id_)
         secret = SecretsmanagerSecret(
             self,
@@ -18,7 +25,7 @@ class StoredSecret(Construct):
             name=name,
             kms_key_id=key.arn,
             description="Managed by infrakit; the value comes from Terraform at apply time.",
-            recovery_window_in_days=7,
+            recovery_window_in_days=RECOVERY_WINDOW_DAYS if protect else 0,
         )
         SecretsmanagerSecretVersion(self, "value", secret_id=secret.id, secret_string=value)
         self.arn = secret.arn
