@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from infrakit.contract import SENSITIVE
-from tests.conftest import PYTHON, ROOT, SENTINELS
+from tests.conftest import ROOT, SENTINELS
 
 CLOUD = ("dev", "staging", "prod")
 
@@ -350,25 +349,3 @@ def test_dev_is_cheap_and_disposable(stacks):
     assert only(dev, "aws_elasticache_replication_group")["automatic_failover_enabled"] is False
     assert only(dev, "aws_lb")["enable_deletion_protection"] is False
     assert len(resources(dev, "aws_nat_gateway")) == 1
-
-
-def test_without_a_certificate_the_load_balancer_serves_plain_http(tmp_path):
-    text = (ROOT / "environments" / "dev.toml").read_text()
-    without = "\n".join(line for line in text.splitlines() if not line.startswith("certificate_arn"))
-    (tmp_path / "envs").mkdir()
-    (tmp_path / "envs" / "nocert.toml").write_text(without)
-    result = subprocess.run(
-        [PYTHON, "main.py", "--environments-dir", str(tmp_path / "envs"), "--outdir", str(tmp_path / "out")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    stack = json.loads((tmp_path / "out" / "stacks" / "nocert" / "cdk.tf.json").read_text())
-    (listener,) = resources(stack, "aws_lb_listener")
-    assert listener["port"] == 80 and listener["protocol"] == "HTTP"
-    assert listener["default_action"][0]["type"] == "forward"
-    assert {rule["from_port"] for rule in resources(stack, "aws_vpc_security_group_ingress_rule")} >= {80}
-    assert 443 not in {rule["from_port"] for rule in resources(stack, "aws_vpc_security_group_ingress_rule")}
-    assert stack["output"]["api_url"]["value"].startswith("http://")

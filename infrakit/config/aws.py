@@ -132,12 +132,59 @@ class FargateSizing(Model):
         return self
 
 
-class LoadBalancerSettings(Model):
-    """The api's public entry point."""
+DomainName = Annotated[
+    str,
+    Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
+]
 
-    # Without a certificate the ALB serves plain HTTP; with one, HTTP redirects to HTTPS.
+
+class LoadBalancerSettings(Model):
+    """The api's public entry point.
+
+    HTTPS needs a name a certificate can cover, and no ACM certificate can cover the ALB's own
+    `*.elb.amazonaws.com` name. So HTTPS comes with `domain_name`: infrakit requests a certificate
+    for it, validated through DNS in the Route 53 zone `hosted_zone_id`, and points the name at the
+    ALB there. `certificate_arn` brings a certificate of your own for that name instead.
+    """
+
+    domain_name: DomainName | None = None
+    hosted_zone_id: str | None = Field(default=None, pattern=r"^Z[A-Z0-9]{1,32}$")
     certificate_arn: str | None = Field(
-        default=None, pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/"
+        default=None,
+        pattern=r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]+$",
     )
+    # Plain HTTP sends tokens and data in the clear: only a disposable environment may ask for it.
+    allow_plain_http: bool = False
     allowed_cidrs: list[Cidr] = ["0.0.0.0/0"]
     health_check_path: str = Field(default="/healthz", pattern=r"^/")
+
+    @model_validator(mode="after")
+    def _https_needs_a_name(self) -> LoadBalancerSettings:
+        if self.certificate_arn and not self.domain_name:
+            raise PydanticCustomError(
+                "certificate_without_domain",
+                "certificate_arn needs domain_name: no certificate covers the load balancer's own "
+                "*.elb.amazonaws.com name, so clients must reach it by your domain",
+            )
+        if self.domain_name and not (self.hosted_zone_id or self.certificate_arn):
+            raise PydanticCustomError(
+                "domain_without_zone",
+                "domain_name needs hosted_zone_id (the Route 53 zone holding it), where infrakit "
+                "validates a certificate and points the name at the load balancer; or certificate_arn "
+                "for a certificate you bring (then point the name at the load balancer yourself)",
+            )
+        if self.domain_name and self.allow_plain_http:
+            raise PydanticCustomError(
+                "plain_http_with_domain", "allow_plain_http contradicts domain_name: remove one of them"
+            )
+        if not self.domain_name and not self.allow_plain_http:
+            raise PydanticCustomError(
+                "no_https",
+                "set domain_name and hosted_zone_id so the api is served over HTTPS; for a disposable "
+                "environment, allow_plain_http = true serves plain HTTP instead",
+            )
+        return self
+
+    @property
+    def certificate_region(self) -> str | None:
+        return self.certificate_arn.split(":")[3] if self.certificate_arn else None

@@ -166,7 +166,7 @@ class DockerWorker(AppSettings, ContainerSizing):
 class FargateApi(AppSettings, FargateSizing):
     backend: Literal["fargate"]
     port: Port = 8080
-    load_balancer: LoadBalancerSettings = LoadBalancerSettings()
+    load_balancer: LoadBalancerSettings  # required: it says how the api is reached (HTTPS or not)
 
 
 class FargateWorker(AppSettings, FargateSizing):
@@ -219,6 +219,26 @@ class EnvironmentConfig(Model):
                 "unreachable_backend",
                 "{apps} on Fargate cannot reach {stores} running in local Docker; pick cloud backends",
                 {"apps": " and ".join(on_fargate), "stores": ", ".join(on_docker)},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _api_entry_point_fits_the_environment(self) -> EnvironmentConfig:
+        if self.api.backend != "fargate" or self.aws is None:
+            return self
+        entry = self.api.load_balancer
+        if entry.allow_plain_http and self.aws.deletion_protection:
+            raise PydanticCustomError(
+                "plain_http_protected",
+                "api.load_balancer.allow_plain_http is for disposable environments, and this one has "
+                "aws.deletion_protection = true: set api.load_balancer.domain_name and hosted_zone_id",
+            )
+        if entry.certificate_region and entry.certificate_region != self.aws.region:
+            raise PydanticCustomError(
+                "certificate_region",
+                "api.load_balancer.certificate_arn is in {cert}, but a load balancer can only use an ACM "
+                "certificate from its own region, aws.region = {region}: request or import it there",
+                {"cert": entry.certificate_region, "region": self.aws.region},
             )
         return self
 

@@ -16,6 +16,7 @@ from constructs import Construct
 
 from infrakit.config.aws import AwsSettings, LoadBalancerSettings
 from infrakit.constructs.aws.access_log_bucket import PREFIX, AccessLogBucket
+from infrakit.constructs.aws.api_domain import ApiDomain
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.network import PrivateNetwork
 from infrakit.constructs.aws.web_firewall import WebFirewall
@@ -25,7 +26,8 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 class PublicLoadBalancer(Construct):
-    """HTTPS when a certificate is configured (HTTP then only redirects), plain HTTP otherwise.
+    """HTTPS on the api's domain (HTTP then only redirects); plain HTTP only where the environment
+    asks for it with `allow_plain_http`.
 
     Invalid headers are dropped and every request is logged to an access log bucket.
     """
@@ -43,6 +45,8 @@ class PublicLoadBalancer(Construct):
         aws: AwsSettings,
     ):
         super().__init__(scope, id_)
+        domain = ApiDomain(self, "domain", settings=settings) if settings.domain_name else None
+        certificate_arn = domain.certificate_arn if domain else None
         self.security_group = SecurityGroup(
             self,
             "security-group",
@@ -51,7 +55,7 @@ class PublicLoadBalancer(Construct):
             vpc_id=network.vpc_id,
             tags={"Name": f"{name}-alb"},
         )
-        listener_ports = [443, 80] if settings.certificate_arn else [80]
+        listener_ports = [443, 80] if certificate_arn else [80]
         for port in listener_ports:
             for index, cidr in enumerate(settings.allowed_cidrs):
                 VpcSecurityGroupIngressRule(
@@ -104,7 +108,7 @@ class PublicLoadBalancer(Construct):
             ),
         )
         forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
-        if settings.certificate_arn:
+        if certificate_arn:
             LbListener(
                 self,
                 "https",
@@ -112,7 +116,7 @@ class PublicLoadBalancer(Construct):
                 port=443,
                 protocol="HTTPS",
                 ssl_policy=TLS_POLICY,
-                certificate_arn=settings.certificate_arn,
+                certificate_arn=certificate_arn,
                 default_action=forward,
             )
             LbListener(
@@ -142,8 +146,11 @@ class PublicLoadBalancer(Construct):
             key=key,
             retention_days=aws.log_retention_days,
         )
-        scheme = "https" if settings.certificate_arn else "http"
-        self.api_url = Endpoint.everywhere(f"{scheme}://{balancer.dns_name}")
+        if domain:
+            domain.point_at(balancer)
+            self.api_url = Endpoint.everywhere(f"https://{domain.domain_name}")
+        else:
+            self.api_url = Endpoint.everywhere(f"http://{balancer.dns_name}")
 
     def forward_to(self, security_group_id: str, port: int) -> None:
         VpcSecurityGroupEgressRule(
