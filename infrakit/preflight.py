@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from infrakit.config import Environment, SecretRef
+from infrakit.placeholders import find_placeholders
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 MINIMUM_TERRAFORM = (1, 10)
@@ -49,6 +50,7 @@ def deploy_prerequisites(
     """Everything missing for a deploy of this environment; empty when it can start."""
     version_of = terraform_version or installed_terraform_version
     missing = [m for m in (_terraform(environ, which, version_of), _cdktf_cli(project_root)) if m is not None]
+    missing += _placeholders(environment)
     missing += _cloud_credentials(environment, environ, home or Path.home())
     missing += _referenced_secrets(environment, environ)
     if _uses_docker(environment):
@@ -98,6 +100,16 @@ def _cdktf_cli(project_root: Path) -> Missing | None:
     if (project_root / "node_modules" / ".bin" / "cdktf").exists():
         return None
     return Missing("the cdktf CLI is not installed", "run scripts/setup.sh (it runs npm ci)")
+
+
+def _placeholders(environment: Environment) -> list[Missing]:
+    return [
+        Missing(
+            f"{environment.file}: {found.key} is still the example value '{found.value}'",
+            f"replace it with {found.replace_with}",
+        )
+        for found in find_placeholders(environment.config)
+    ]
 
 
 def _uses_docker(environment: Environment) -> bool:
