@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg.conninfo import timeout_from_conninfo
 
-from infrakit.bootstrap import migration_ledger
-from infrakit.bootstrap.migration_ledger import target_of
+from infrakit.bootstrap.migration_ledger import connect_timeout, target_of
 from infrakit.bootstrap.migration_lock import LOCK_KEY, WAITING
 from infrakit.bootstrap.migrations import (
     Migration,
+    MigrationConfigError,
     MigrationError,
     apply_migrations,
     dry_run_sql,
     load_migrations,
     migration_status,
+    repair_ledger,
 )
 from tests.conftest import ROOT
-from tests.servers import PASSWORD
+from tests.servers import PASSWORD, postgres_bindir
 
 SHIPPED = ROOT / "supabase" / "migrations"
 V1, V2, V3 = "20260101000001", "20260101000002", "20260101000003"
@@ -292,8 +296,9 @@ def test_an_applied_migration_without_its_file_is_reported(database_url, tmp_pat
     assert migration_status(database_url, migrations).missing_files == (V2,)
     with pytest.raises(MigrationError) as failure:
         apply_migrations(database_url, migrations)
-    assert f"{V2}_second.sql: applied, but there is no file with version {V2} here" in str(failure.value)
-    assert "supabase migration repair --status reverted" in str(failure.value)
+    message = str(failure.value)
+    assert f"{V2}_second.sql: applied, but there is no file with version {V2} in {directory}" in message
+    assert f"python -m infrakit migrate repair --status reverted {V2} --env ENV" in message
     assert not exists(database_url, "third")
 
 
@@ -382,15 +387,32 @@ def test_an_unreachable_server_is_reported_without_the_password():
     )
 
 
-def test_a_silent_server_times_out(monkeypatch):
-    monkeypatch.setattr(migration_ledger, "CONNECT_TIMEOUT_SECONDS", 2)  # libpq's minimum
+def test_a_silent_server_times_out_after_the_timeout_given():
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()  # accepts, never answers
         url = f"postgresql://postgres:hunter2-secret@127.0.0.1:{server.getsockname()[1]}/db"
+        started = time.monotonic()
         with pytest.raises(MigrationError) as failure:
-            migration_status(url, [])
-    assert "timeout" in str(failure.value) and "hunter2-secret" not in str(failure.value)
+            migration_status(url, [], timeout=2)
+        elapsed = time.monotonic() - started
+    assert 1.5 < elapsed < 4.5, elapsed
+    assert "nothing answered within the 2 s timeout (--timeout)" in str(failure.value)
+    assert "hunter2-secret" not in str(failure.value)
+
+
+@pytest.mark.parametrize(("asked", "waited"), [(0.5, 2), (1, 2), (2, 2), (2.5, 3), (5, 5)])
+def test_the_connect_timeout_is_rounded_up_to_whole_seconds_and_at_least_2(asked, waited):
+    assert connect_timeout(asked) == waited
+    assert timeout_from_conninfo({"connect_timeout": str(waited)}) == waited, "psycopg waits just that"
+
+
+def test_psycopg_would_wait_at_least_2_s_and_take_a_fraction_below_1_as_no_limit():
+    """Why infrakit rounds up: psycopg, like libpq, truncates to whole seconds, where 0 means its
+    default instead of a limit, and it waits at least 2 s (what --timeout's help says)."""
+    assert timeout_from_conninfo({"connect_timeout": "1"}) == 2
+    assert timeout_from_conninfo({"connect_timeout": "2.9"}) == 2
+    assert timeout_from_conninfo({"connect_timeout": "0.5"}) > 5
 
 
 def test_an_unparsable_url_is_reported_without_echoing_it():
@@ -467,3 +489,267 @@ def test_dry_run_shows_the_statements_and_ledger_rows_and_changes_nothing(databa
     apply_migrations(database_url, migrations)
     assert ledger(by_hand) == ledger(database_url)
     assert dry_run_sql([]).startswith("-- No pending migrations")
+
+
+# --- files that are not migrations ------------------------------------------------------------------
+
+
+def test_files_not_ending_in_sql_are_named_in_a_warning_and_ignored(tmp_path):
+    directory = write(
+        tmp_path,
+        {
+            f"{V1}_ok.sql": "CREATE TABLE ok (id int);",
+            "20261124_x.SQL.bak": "CREATE TABLE never (id int);",
+            "notes.txt": "notes",
+            "x.sql~": "CREATE TABLE backup (id int);",
+            f"{V2}_upper.SQL": "CREATE TABLE upper (id int);",
+            ".gitkeep": "",
+        },
+    )
+    (directory / "drafts").mkdir()
+    (directory / "drafts" / f"{V3}_draft.sql").write_text("CREATE TABLE draft (id int);")
+    warnings: list[str] = []
+    migrations = load_migrations(directory, warn=warnings.append)
+    assert [m.file_name for m in migrations] == [f"{V1}_ok.sql"]
+    (warning,) = warnings
+    named = [line.removeprefix("  - ") for line in warning.splitlines() if line.startswith("  - ")]
+    assert named == [
+        f"{directory / f'{V2}_upper.SQL'} (the extension must be lowercase .sql)",
+        f"{directory / '20261124_x.SQL.bak'}",
+        f"{directory / 'notes.txt'}",
+        f"{directory / 'x.sql~'}",
+    ]
+    assert "fix: only <version>_<name>.sql files are migrations" in warning
+
+
+def test_a_directory_of_migrations_only_gives_no_warning(tmp_path):
+    directory = write(tmp_path, {f"{V1}_ok.sql": "SELECT 1;", ".gitkeep": ""})
+    (directory / "subdir").mkdir()
+    warnings: list[str] = []
+    load_migrations(directory, warn=warnings.append)
+    assert warnings == []
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"create_users.sql": "SELECT 1;"},
+        {f"{V1}_a.sql": "SELECT 1;", f"{V1}_b.sql": "SELECT 2;"},
+        {f"{V1}_commit.sql": "SELECT 1;\nCOMMIT;"},
+        {f"{V1}_marker.sql": "SELECT 1;\n-- infrakit: no-transaction\nSELECT 2;"},
+    ],
+    ids=["bad name", "duplicate version", "transaction control", "misplaced marker"],
+)
+def test_invalid_files_are_a_configuration_error(tmp_path, files):
+    with pytest.raises(MigrationConfigError, match="invalid migration files"):
+        load_migrations(write(tmp_path, files))
+
+
+# --- out-of-order pending files ---------------------------------------------------------------------
+
+
+def test_a_pending_file_older_than_the_newest_applied_is_refused_unless_include_all(database_url, tmp_path):
+    directory = write(tmp_path, {f"{V1}_first.sql": THREE[f"{V1}_first.sql"], f"{V3}_third.sql": "SELECT 3;"})
+    apply_migrations(database_url, load_migrations(directory))
+    write(directory, {f"{V2}_second.sql": THREE[f"{V2}_second.sql"]})  # merged from an older branch
+    migrations = load_migrations(directory)
+    status = migration_status(database_url, migrations)
+    assert [m.version for m in status.out_of_order] == [V2] and status.newest_applied == V3
+
+    with pytest.raises(MigrationError) as failure:
+        apply_migrations(database_url, migrations)
+    message = str(failure.value)
+    assert "nothing was applied" in message
+    assert f"{directory / f'{V2}_second.sql'}: pending, but older than {V3}, the newest applied" in message
+    assert "--apply --include-all" in message
+    assert not exists(database_url, "second") and [row[0] for row in ledger(database_url)] == [V1, V3]
+
+    assert [m.version for m in apply_migrations(database_url, migrations, include_all=True)] == [V2]
+    assert value(database_url, "SELECT count(*) FROM second") == 1
+
+
+# --- no-transaction files -----------------------------------------------------------------------------
+
+MARKER = "-- infrakit: no-transaction"
+LOCK_HELD = (
+    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+    f" AND classid::bigint = {(LOCK_KEY >> 32) & 0xFFFFFFFF} AND objid::bigint = {LOCK_KEY & 0xFFFFFFFF})"
+)
+
+
+def index_state(url: str, name: str) -> bool | None:
+    """True for a valid index, False for an INVALID one (a failed concurrent build), None if absent."""
+    found = rows(url, "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", (name,))
+    return found[0][0] if found else None
+
+
+@pytest.fixture
+def orders(database_url: str) -> str:
+    run(
+        database_url, "CREATE TABLE orders (id int, email text); INSERT INTO orders VALUES (1, 'a'), (2, 'a')"
+    )
+    return database_url
+
+
+def test_create_index_concurrently_fails_in_a_migration_and_runs_with_the_marker(orders, tmp_path):
+    index = "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_id ON orders (id)"
+    plain = write(tmp_path / "plain", {f"{V1}_index.sql": f"{index};"})
+    with pytest.raises(MigrationError) as failure:
+        apply_migrations(orders, load_migrations(plain))
+    message = str(failure.value)
+    assert "CREATE INDEX CONCURRENTLY cannot run inside a transaction block" in message
+    assert f"make `{MARKER}` the file's first line" in message
+    assert index_state(orders, "orders_id") is None and ledger(orders) == []
+
+    sql = f"{MARKER}\n{index};\nCREATE TABLE lock_seen AS {LOCK_HELD} AS held;"
+    marked = write(tmp_path / "marked", {f"{V1}_index.sql": sql})
+    (migration,) = load_migrations(marked)
+    assert migration.transactional is False
+    apply_migrations(orders, [migration])
+    assert index_state(orders, "orders_id") is True
+    assert value(orders, "SELECT held FROM lock_seen") is True, "ran under the migration lock"
+    assert ledger(orders) == [(V1, "index", list(migration.statements))]
+
+
+def test_a_failing_no_transaction_file_says_what_ran_and_is_not_recorded(orders, tmp_path):
+    sql = (
+        f"{MARKER}\nCREATE INDEX CONCURRENTLY IF NOT EXISTS orders_id ON orders (id);\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_email ON orders (email);\n"
+        "CREATE TABLE never (id int);"
+    )
+    directory = write(tmp_path, {f"{V1}_first.sql": "CREATE TABLE first (id int);", f"{V2}_index.sql": sql})
+    with pytest.raises(MigrationError) as failure:
+        apply_migrations(orders, load_migrations(directory))
+    message = str(failure.value)
+    assert f"{V2}_index.sql (no-transaction) failed at statement 2 of 3 (line 3)" in message
+    assert "statement: CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS orders_email" in message
+    assert "could not create unique index" in message
+    assert "nothing was rolled back: statement 1 of this file ran and stays in the database:\n" in message
+    assert "    1: CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_id ON orders (id)" in message
+    assert "it is not recorded in supabase_migrations.schema_migrations" in message
+    assert "safe to run twice" in message and "DROP INDEX CONCURRENTLY IF EXISTS" in message
+    assert (
+        "invalid indexes in the database now: orders_email (to drop them: DROP INDEX CONCURRENTLY" in message
+    )
+    assert "1 applied before this one in this run stay applied" in message
+    # What the message says is what the database holds.
+    assert index_state(orders, "orders_id") is True
+    assert index_state(orders, "orders_email") is False
+    assert not exists(orders, "never")
+    assert [row[0] for row in ledger(orders)] == [V1]
+
+
+def test_transaction_control_is_refused_in_no_transaction_files_too(tmp_path):
+    directory = write(tmp_path, {f"{V1}_tx.sql": f"{MARKER}\nBEGIN;\nSELECT 1;\nCOMMIT;"})
+    with pytest.raises(MigrationConfigError, match="in a no-transaction file each statement commits"):
+        load_migrations(directory)
+
+
+def test_dry_run_shows_a_no_transaction_file_without_begin_and_psql_runs_it(orders, postgres, tmp_path):
+    """Run through psql, which sends statements one by one as applying does; a one-string script would
+    be an implicit transaction, which CREATE INDEX CONCURRENTLY refuses."""
+    directory = write(
+        tmp_path,
+        {
+            f"{V1}_first.sql": "CREATE TABLE first (id int);",
+            f"{V2}_index.sql": f"{MARKER}\nCREATE INDEX CONCURRENTLY orders_id ON orders (id);",
+        },
+    )
+    migrations = load_migrations(directory)
+    script = dry_run_sql(migrations)
+    index_part = script[script.index(f"-- {V2}_index.sql") :]
+    assert "BEGIN;" not in index_part and "COMMIT;" not in index_part
+    assert "-- no transaction: each statement commits on its own" in index_part
+    assert script.count("BEGIN;") == 1
+    by_hand = new_database(postgres)
+    run(by_hand, "CREATE TABLE orders (id int, email text)")
+    psql = subprocess.run(
+        [str(postgres_bindir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", by_hand],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert psql.returncode == 0, psql.stderr
+    apply_migrations(orders, migrations)
+    assert ledger(by_hand) == ledger(orders)
+    assert index_state(by_hand, "orders_id") is True
+
+
+# --- repair -------------------------------------------------------------------------------------------
+
+
+def test_repair_applied_records_the_file_without_running_it(database_url, tmp_path):
+    migrations = load_migrations(write(tmp_path, THREE))
+    changes = repair_ledger(database_url, migrations, "applied", [V1, V2])
+    assert changes == [
+        f"{V1}_first: recorded as applied, with the statements of {migrations[0].path}, which were not run",
+        f"{V2}_second: recorded as applied, with the statements of {migrations[1].path}, which were not run",
+    ]
+    assert not exists(database_url, "first") and not exists(database_url, "second")
+    assert ledger(database_url) == [
+        (V1, "first", list(migrations[0].statements)),
+        (V2, "second", list(migrations[1].statements)),
+    ]
+    assert [m.version for m in apply_migrations(database_url, migrations)] == [V3]
+
+
+def test_repair_applied_accepts_an_edited_file_and_ends_the_drift(database_url, tmp_path):
+    directory = write(tmp_path, {f"{V1}_first.sql": THREE[f"{V1}_first.sql"]})
+    apply_migrations(database_url, load_migrations(directory))
+    (directory / f"{V1}_first.sql").write_text("CREATE TABLE first (id int);\nCOMMENT ON TABLE first IS 'x';")
+    migrations = load_migrations(directory)
+    assert migration_status(database_url, migrations).drifted == (V1,)
+    (change,) = repair_ledger(database_url, migrations, "applied", [V1])
+    assert change.startswith(f"{V1}_first: was applied; its recorded name and statements are now those of")
+    assert migration_status(database_url, migrations).drifted == ()
+    assert value(database_url, "SELECT obj_description('first'::regclass)") is None, "the file was not run"
+    assert repair_ledger(database_url, migrations, "applied", [V1]) == [
+        f"{V1}_first: already recorded as applied with the statements of {migrations[0].path}; unchanged"
+    ]
+
+
+def test_repair_reverted_deletes_the_row_and_says_when_there_was_none(database_url, tmp_path):
+    migrations = load_migrations(write(tmp_path, THREE))
+    apply_migrations(database_url, migrations[:1])
+    assert repair_ledger(database_url, [], "reverted", [V1, V2]) == [
+        f"{V1}_first: ledger row deleted, so it counts as not applied; the schema was not changed, and "
+        "--apply runs its file again if there is one",
+        f"{V2}: was not recorded as applied; nothing to revert",
+    ]
+    assert ledger(database_url) == [] and exists(database_url, "first")
+
+
+def test_repair_creates_the_ledger_and_refuses_a_version_without_a_file(database_url, tmp_path):
+    migrations = load_migrations(write(tmp_path, THREE))
+    with pytest.raises(
+        MigrationConfigError, match=f"no migration file in {tmp_path} has version 20990101000000"
+    ):
+        repair_ledger(database_url, migrations, "applied", [V1, "20990101000000"])
+    assert not exists(database_url, "supabase_migrations.schema_migrations"), "nothing was changed"
+    repair_ledger(database_url, migrations, "reverted", [V1])
+    assert exists(database_url, "supabase_migrations.schema_migrations")
+
+
+def test_repair_changes_all_versions_or_none(database_url, tmp_path):
+    migrations = load_migrations(write(tmp_path, THREE))
+    apply_migrations(database_url, [])
+    run(
+        database_url,
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+        f" IF NEW.version = '{V2}' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;"
+        " CREATE TRIGGER refuse BEFORE INSERT ON supabase_migrations.schema_migrations"
+        " FOR EACH ROW EXECUTE FUNCTION refuse()",
+    )
+    with pytest.raises(MigrationError, match="refused by test"):
+        repair_ledger(database_url, migrations, "applied", [V1, V2])
+    assert ledger(database_url) == [], f"{V1} was rolled back with {V2}"
+
+
+def test_repair_waits_for_the_migration_lock(database_url, tmp_path):
+    migrations = load_migrations(write(tmp_path, THREE))
+    with psycopg.connect(database_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        with pytest.raises(MigrationError, match="still holds the migration lock"):
+            repair_ledger(database_url, migrations, "applied", [V1], lock_wait_seconds=0.3)
+    assert not exists(database_url, "supabase_migrations.schema_migrations")

@@ -7,7 +7,7 @@ infrakit read one ledger the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +25,18 @@ _TRANSACTION_CONTROL = re.compile(
 _MAYBE_TRANSACTION_CONTROL = re.compile(
     r"\b(BEGIN|COMMIT|END|ABORT|START|ROLLBACK)\b", re.I
 )  # cheap pre-check
+# As a file's first line: run its statements one by one, each committing on its own, for statements
+# Postgres refuses inside a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ALTER SYSTEM).
+NO_TRANSACTION_MARKER = "-- infrakit: no-transaction"
+_NO_TRANSACTION_LINE = re.compile(r"^--\s*infrakit:\s*no-transaction\s*$", re.I)
 
 
 class MigrationError(Exception):
     """Every user-facing migration failure. str() is the whole message, ready to print."""
+
+
+class MigrationConfigError(MigrationError):
+    """The files or the command are wrong, not the database: a configuration error (exit status 2)."""
 
 
 @dataclass(frozen=True)
@@ -37,21 +45,30 @@ class Migration:
     name: str
     path: Path
     statements: tuple[str, ...]
+    # False for a file marked `-- infrakit: no-transaction`: its statements commit one by one.
+    transactional: bool = True
 
     @property
     def file_name(self) -> str:
         return self.path.name
 
 
-def load_migrations(directory: Path) -> list[Migration]:
-    """Every migration in `directory`, ordered by version. Files not ending in .sql are ignored."""
+def load_migrations(directory: Path, *, warn: Callable[[str], None] = lambda _: None) -> list[Migration]:
+    """Every migration in `directory`, ordered by version.
+
+    Other files are ignored, and named through `warn`: a migration saved as `.SQL` or `.sql.bak`
+    would otherwise silently never run. Dotfiles (`.gitkeep`) and directories are ignored silently.
+    """
     if not directory.is_dir():
-        raise MigrationError(
+        raise MigrationConfigError(
             f"migrations directory {directory} does not exist\n"
             f"  fix: create it, or run from the project root (it holds supabase/migrations/)"
         )
+    candidates, ignored = _directory_entries(directory)
+    if ignored:
+        warn(_ignored_warning(directory, ignored))
     migrations, problems = [], []
-    for path in sorted(p for p in directory.iterdir() if p.name.endswith(".sql") and p.is_file()):
+    for path in candidates:
         match = FILE_PATTERN.match(path.name)
         if match is None or len(match[1]) != VERSION_DIGITS:
             problems.append(
@@ -59,18 +76,39 @@ def load_migrations(directory: Path) -> list[Migration]:
                 "e.g. 20261124090000_add_orders.sql"
             )
             continue
+        text = _read(path)
         migrations.append(
-            Migration(version=match[1], name=match[2], path=path, statements=split_statements(_read(path)))
+            Migration(
+                version=match[1],
+                name=match[2],
+                path=path,
+                statements=split_statements(text),
+                transactional=not _marked_no_transaction(text),
+            )
         )
+        problems += _misplaced_marker(path, text)
     problems += _duplicate_versions(migrations)
     problems += _transaction_control(migrations)
     if problems:
-        raise MigrationError(
+        raise MigrationConfigError(
             "invalid migration files:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
             + "\n  fix: rename or edit each file listed (`supabase migration new NAME` names new files)"
         )
     return sorted(migrations, key=lambda m: m.version)
+
+
+def in_version_order(migrations: Sequence[Migration]) -> list[Migration]:
+    """`migrations` sorted by version; refused when two share one (a caller's list, not a directory)."""
+    ordered = sorted(migrations, key=lambda m: m.version)
+    repeated = sorted(
+        {a.version for a, b in zip(ordered, ordered[1:], strict=False) if a.version == b.version}
+    )
+    if repeated:
+        raise MigrationConfigError(
+            f"migrations share a version ({', '.join(repeated)}): each needs its own timestamp"
+        )
+    return ordered
 
 
 def split_statements(sql: str) -> tuple[str, ...]:
@@ -135,11 +173,52 @@ def statement_line(migration: Migration, index: int, offset: int | None = None) 
     return None
 
 
+def _directory_entries(directory: Path) -> tuple[list[Path], list[Path]]:
+    """The `.sql` entries, and the other files, which are not migrations."""
+    candidates: list[Path] = []
+    ignored: list[Path] = []
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        (candidates if path.name.endswith(".sql") else ignored).append(path)
+    return candidates, ignored
+
+
+def _ignored_warning(directory: Path, ignored: list[Path]) -> str:
+    def reason(path: Path) -> str:
+        if path.name.lower().endswith(".sql"):
+            return " (the extension must be lowercase .sql)"
+        return ""
+
+    return (
+        f"warning: ignored {len(ignored)} file(s) in {directory} that do not end in .sql:\n"
+        + "\n".join(f"  - {path}{reason(path)}" for path in ignored)
+        + "\n  fix: only <version>_<name>.sql files are migrations: rename a file to that to apply it, "
+        "or move it out of the directory"
+    )
+
+
+def _marked_no_transaction(text: str) -> bool:
+    first = text.split("\n", 1)[0]
+    return bool(_NO_TRANSACTION_LINE.match(first.strip()))
+
+
+def _misplaced_marker(path: Path, text: str) -> list[str]:
+    """The marker anywhere but line 1 would be an ordinary comment: the file would run in one
+    transaction, against what its author meant."""
+    return [
+        f"{path}: line {number} is `{NO_TRANSACTION_MARKER}`, which counts only as the file's first "
+        "line: move it to line 1, or remove it"
+        for number, line in enumerate(text.splitlines()[1:], 2)
+        if _NO_TRANSACTION_LINE.match(line.strip())
+    ]
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise MigrationError(
+        raise MigrationConfigError(
             f"{path}: cannot read the migration file ({exc}); save it as UTF-8 text"
         ) from None
 
@@ -158,7 +237,12 @@ def _duplicate_versions(migrations: list[Migration]) -> list[str]:
 def _transaction_control(migrations: list[Migration]) -> list[str]:
     return [
         f"{migration.path}: statement {number} (`{first_line(statement)}`) controls the transaction: "
-        "remove it; each migration already runs in one transaction, with its ledger row"
+        + (
+            "remove it; each migration already runs in one transaction, with its ledger row"
+            if migration.transactional
+            else "remove it; in a no-transaction file each statement commits on its own, so statements "
+            "that must commit together belong in a migration without the marker"
+        )
         for migration in migrations
         for number, statement in enumerate(migration.statements, 1)
         if _MAYBE_TRANSACTION_CONTROL.search(statement)

@@ -7,6 +7,7 @@ applied, and the other way round.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,13 +27,21 @@ LEDGER_DDL = (
     f"ALTER TABLE {LEDGER} ADD COLUMN IF NOT EXISTS name text",
 )
 INSERT_LEDGER_ROW = f"INSERT INTO {LEDGER} (version, name, statements) VALUES (%s, %s, %s::text[])"
+# What `supabase migration repair --status applied` writes: the row, or new name and statements.
+UPSERT_LEDGER_ROW = (
+    f"{INSERT_LEDGER_ROW} ON CONFLICT (version) DO UPDATE"
+    " SET name = EXCLUDED.name, statements = EXCLUDED.statements"
+)
+DELETE_LEDGER_ROW = f"DELETE FROM {LEDGER} WHERE version = %s"
 # The CLI's value: a migration waits at most this long for a table lock, instead of queueing
 # behind a long transaction while every later query on that table queues behind it.
 SET_LOCK_TIMEOUT = "SET lock_timeout = '4s'"
 # Each migration starts from the same session state, whether it runs alone or after others that
 # changed search_path or the role. RESET ALL keeps the values given at connect time.
 RESET_SESSION = f"RESET ALL; RESET ROLE; {SET_LOCK_TIMEOUT}"
-CONNECT_TIMEOUT_SECONDS = 10
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0  # as `validate --timeout`
+# libpq waits whole seconds, and at least 2 (connectDBComplete in fe-connect.c); psycopg does the same.
+MINIMUM_CONNECT_TIMEOUT_SECONDS = 2
 APPLICATION_NAME = "infrakit-migrations"  # shows who holds the lock, in pg_stat_activity
 
 
@@ -81,15 +90,26 @@ def target_of(database_url: str) -> Target:
     return target
 
 
+def connect_timeout(seconds: float) -> int:
+    """What libpq will really wait for `seconds`: rounded up to whole seconds, and at least 2."""
+    return max(MINIMUM_CONNECT_TIMEOUT_SECONDS, math.ceil(seconds))
+
+
 @contextmanager
-def connect(database_url: str, target: Target) -> Iterator[psycopg.Connection]:
-    """One autocommit connection for the whole run; each migration opens its own transaction."""
+def connect(
+    database_url: str, target: Target, *, timeout: float = DEFAULT_CONNECT_TIMEOUT_SECONDS
+) -> Iterator[psycopg.Connection]:
+    """One autocommit connection for the whole run; each migration opens its own transaction.
+
+    `timeout` bounds the connection only: a server that accepts TCP and never answers costs that long.
+    """
+    waits = connect_timeout(timeout)
     try:
         # prepare_threshold=None: no server-side prepared statements, which poolers cannot follow.
         connection = psycopg.connect(
             database_url,
             autocommit=True,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            connect_timeout=waits,
             prepare_threshold=None,
             application_name=APPLICATION_NAME,
         )
@@ -97,8 +117,7 @@ def connect(database_url: str, target: Target) -> Iterator[psycopg.Connection]:
         # `from None`: the chained psycopg error would carry the connection string into tracebacks.
         raise MigrationError(
             f"cannot connect to the database {target}: {target.redact(str(exc)).strip()}\n"
-            f"  fix: check the host, port, database name, user and password in the database URL, and that "
-            f"the server accepts connections from here (timeout: {CONNECT_TIMEOUT_SECONDS} s)"
+            f"  fix: {_connect_fix(exc, waits)}"
         ) from None
     try:
         with database_step(target, "setting lock_timeout", "check the connection and run again"):
@@ -106,6 +125,19 @@ def connect(database_url: str, target: Target) -> Iterator[psycopg.Connection]:
         yield connection
     finally:
         connection.close()
+
+
+def _connect_fix(exc: psycopg.Error, waits: int) -> str:
+    if isinstance(exc, psycopg.errors.ConnectionTimeout):
+        return (
+            f"nothing answered within the {waits} s timeout (--timeout): check that the host and port in "
+            "the database URL are a PostgreSQL server reachable from here (a firewall that drops packets "
+            "looks the same); on a slow network, raise --timeout"
+        )
+    return (
+        "check the host, port, database name, user and password in the database URL, and that the "
+        f"server accepts connections from here (timeout: {waits} s, --timeout)"
+    )
 
 
 @contextmanager
