@@ -6,21 +6,31 @@
   validate      check every service the environment defines
   bootstrap     migrate --apply, collections, validate: what scripts/setup.sh runs after deploy
 
-Exit codes: 0 success, 1 a step failed, 2 usage or configuration error, 3 not ready to deploy.
+Exit codes: 0 success, 1 a step failed, 2 usage or configuration error, 3 not ready to deploy,
+130 interrupted (Ctrl-C). `--version` prints the installed version.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
+from types import FrameType
 from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.table import Table
 
 from infrakit.bootstrap.endpoints import Endpoints, EndpointsError, load_endpoints
+from infrakit.bootstrap.migration_arguments import add_migrate_arguments, positive_seconds
 from infrakit.bootstrap.redaction import redact
 from infrakit.config import ConfigError, Environment, load_environments
 from infrakit.preflight import deploy_prerequisites
@@ -28,6 +38,7 @@ from infrakit.preflight import deploy_prerequisites
 EXIT_FAILED = 1
 EXIT_CONFIG_ERROR = 2
 EXIT_NOT_READY = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what shells report for a command ended by Ctrl-C
 # Supabase's transaction pooler does not keep session state such as advisory locks.
 TRANSACTION_POOLER_PORT = 6543
 
@@ -38,8 +49,21 @@ class StepFailed(Exception):
     """A user-facing failure of one step; its message is already redacted."""
 
 
+Step = Callable[[Environment, Endpoints, argparse.Namespace], int]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    interruption = Interruption(args.command, _what_it_changes(args))
+    with interruption.second_ctrl_c_exits_at_once():
+        try:
+            return _run(args, interruption)
+        except KeyboardInterrupt:
+            interruption.report()
+            return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace, interruption: Interruption) -> int:
     try:
         (environment,) = load_environments(args.environments_dir, [args.env])
     except ConfigError as error:
@@ -54,10 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     try:
         if args.command == "bootstrap":
-            return _bootstrap(environment, endpoints, args)
-        return {"migrate": _migrate, "collections": _collections, "validate": _validate}[args.command](
-            environment, endpoints, args
-        )
+            return _bootstrap(environment, endpoints, args, interruption)
+        return _step(args.command)(environment, endpoints, args)
     except StepFailed as error:
         console.print(f"infrakit: {error}", markup=False)
         return EXIT_FAILED
@@ -68,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--environments-dir", type=Path, default=Path("environments"), help="default: %(default)s"
     )
+    parser.add_argument("--version", action="version", version=f"infrakit {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -83,9 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         sub = command(name, help_text)
         sub.add_argument("--migrations-dir", type=Path, default=Path("supabase/migrations"))
         if name == "migrate":
-            mode = sub.add_mutually_exclusive_group()
-            mode.add_argument("--apply", action="store_true", help="apply pending migrations")
-            mode.add_argument("--dry-run", action="store_true", help="print the SQL --apply would run")
+            add_migrate_arguments(sub)
         else:
             sub.add_argument(
                 "--if-deployed",
@@ -99,6 +120,13 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             help="DROP and recreate collections whose config differs (their data is lost)",
         )
+        if name == "collections":  # bootstrap's --timeout, added below, serves all its steps
+            sub.add_argument(
+                "--timeout",
+                type=positive_seconds,
+                default=5.0,
+                help="seconds per request to Qdrant, rounded up to whole seconds (default: %(default)s)",
+            )
     for name in ("validate", "bootstrap"):
         sub = commands.choices.get(name) or command(name, "check every service the environment defines")
         if name == "validate":
@@ -109,13 +137,30 @@ def _parser() -> argparse.ArgumentParser:
                 help="check only this service (repeatable)",
             )
             sub.add_argument("--json", action="store_true", help="print results as JSON on stdout")
+        per = "attempt" if name == "validate" else "request or connection attempt, in every step"
         sub.add_argument(
-            "--timeout", type=float, default=5.0, help="seconds per attempt (default: %(default)s)"
+            "--timeout", type=positive_seconds, default=5.0, help=f"seconds per {per} (default: %(default)s)"
         )
         sub.add_argument(
-            "--deadline", type=float, default=30.0, help="seconds for all checks (default: %(default)s)"
+            "--deadline",
+            type=positive_seconds,
+            default=30.0,
+            help="seconds for all checks (default: %(default)s)",
         )
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version, which pip took from pyproject.toml; from a checkout
+    that was never installed, pyproject.toml's own."""
+    try:
+        return metadata.version("infrakit")
+    except metadata.PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return "unknown (not installed; run scripts/setup.sh)"
 
 
 # ----------------------------------------------------------------------------- commands
@@ -133,37 +178,64 @@ def _preflight(environment: Environment) -> int:
 
 
 def _migrate(environment: Environment, endpoints: Endpoints, args: argparse.Namespace) -> int:
-    from infrakit.bootstrap.migrations import (
-        MigrationError,
-        apply_migrations,
-        dry_run_sql,
-        load_migrations,
-        migration_status,
-    )
+    import shlex
+
+    from infrakit.bootstrap import migrations as m
 
     secrets = endpoints.secrets()
+
+    def say(text: str) -> None:
+        console.print(redact(text, secrets), markup=False)
+
+    repairing = getattr(args, "action", None) == "repair"
+    include_all = bool(getattr(args, "include_all", False))
+    timeout = float(getattr(args, "timeout", 5.0))  # bootstrap passes its own --timeout
+    if repairing and (args.apply or args.dry_run or include_all):
+        say("infrakit: `migrate repair` changes only the ledger: leave out --apply, --dry-run, --include-all")
+        return EXIT_CONFIG_ERROR
+    # Completes the commands that messages suggest, so that they can be pasted as they are.
+    command_options = ["--env", environment.name]
+    if args.migrations_dir != Path("supabase/migrations"):
+        command_options += ["--migrations-dir", str(args.migrations_dir)]
+    options = shlex.join(command_options)
     try:
-        migrations = load_migrations(args.migrations_dir)
+        migrations = m.load_migrations(args.migrations_dir, warn=lambda text: say(f"infrakit: {text}"))
         url = _migration_url(endpoints)
-        status = migration_status(url, migrations)
+        if repairing:
+            changes = m.repair_ledger(
+                url, migrations, args.status, args.versions, progress=say, timeout=timeout
+            )
+            for line in changes:
+                say(f"repair: {line}")
+            return 0
+        if args.apply:
+            with console.status("applying migrations..."):
+                applied = m.apply_migrations(
+                    url,
+                    migrations,
+                    progress=say,
+                    include_all=include_all,
+                    timeout=timeout,
+                    command_options=options,
+                )
+            say(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
+            return 0
+        status = m.migration_status(url, migrations, timeout=timeout)
+        found = m.findings(
+            status, include_all=include_all, directory=args.migrations_dir, command_options=options
+        )
+        if args.dry_run and found:
+            raise m.MigrationError(m.refusal(found, status.database))
         if args.dry_run:
-            print(redact(dry_run_sql(status.pending), secrets))
+            print(redact(m.dry_run_sql(status.pending), secrets))
             return 0
-        if not args.apply:
-            console.print(
-                f"{len(status.applied)} applied, {len(status.pending)} pending"
-                + "".join(f"\n  pending: {m.version}_{m.name}" for m in status.pending),
-                markup=False,
-            )
-            return 0
-        with console.status("applying migrations..."):
-            applied = apply_migrations(
-                url, migrations, progress=lambda line: console.print(line, markup=False)
-            )
-    except MigrationError as error:
+        say(m.status_report(status, found))
+        return EXIT_FAILED if found else 0
+    except m.MigrationConfigError as error:
+        say(f"infrakit: {error}")
+        return EXIT_CONFIG_ERROR
+    except m.MigrationError as error:
         raise StepFailed(redact(str(error), secrets)) from None
-    console.print(f"migrations: {len(applied)} applied" if applied else "migrations: up to date")
-    return 0
 
 
 def _migration_url(endpoints: Endpoints) -> str:
@@ -238,19 +310,121 @@ def _validate(environment: Environment, endpoints: Endpoints, args: argparse.Nam
     return 0 if results and all(r.ok for r in results) else EXIT_FAILED
 
 
-def _bootstrap(environment: Environment, endpoints: Endpoints, args: argparse.Namespace) -> int:
+BOOTSTRAP_STEPS = ("migrate", "collections", "validate")
+# Beyond its own defaults and the options it shares with bootstrap, what each step runs with.
+BOOTSTRAP_STEP_SETTINGS: dict[str, dict[str, object]] = {"migrate": {"apply": True, "dry_run": False}}
+
+
+def _bootstrap(
+    environment: Environment, endpoints: Endpoints, args: argparse.Namespace, interruption: Interruption
+) -> int:
     if args.if_deployed and not endpoints.present():
         console.print(
             f"post-apply: '{environment.name}' has no endpoints yet (not deployed from here, and no "
             "DATABASE_URL, REDIS_URL, QDRANT_URL set); skipped"
         )
         return 0
-    args.apply, args.dry_run = True, False
-    for step in (_migrate, _collections, _validate):
-        console.rule(step.__name__.strip("_"))
-        if (code := step(environment, endpoints, args)) != 0:
+    for name in BOOTSTRAP_STEPS:
+        interruption.step = name
+        console.rule(name)
+        if (code := _step(name)(environment, endpoints, bootstrap_step_args(name, args))) != 0:
             return code
     return 0
+
+
+def bootstrap_step_args(step: str, bootstrap_args: argparse.Namespace) -> argparse.Namespace:
+    """What `python -m infrakit STEP` would get: the step's own defaults, then bootstrap's value for
+    each option the two share (--timeout, --migrations-dir, ...), so no step meets a missing one."""
+    own = vars(_parser().parse_args([step, "--env", bootstrap_args.env]))
+    shared = {key: value for key, value in vars(bootstrap_args).items() if key in own and key != "command"}
+    return argparse.Namespace(**{**own, **shared, **BOOTSTRAP_STEP_SETTINGS.get(step, {})})
+
+
+def _step(name: str) -> Step:
+    steps: dict[str, Step] = {"migrate": _migrate, "collections": _collections, "validate": _validate}
+    return steps[name]
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+# What an interruption leaves behind, per step; each is true of how the step changes things.
+LEFT_BEHIND = {
+    "migrate --apply": "nothing half-done was kept: each migration commits together with its ledger row "
+    "in one transaction, so the one running was rolled back (a `-- infrakit: no-transaction` file keeps "
+    "the statements it finished, unrecorded); run it again to apply the rest",
+    "migrate repair": "nothing half-done was kept: a repair changes the ledger in one transaction, all "
+    "or nothing; run `migrate` to see the ledger",
+    "migrate": "nothing was changed (without --apply it only reads)",
+    "collections": "nothing half-done was kept: each collection and payload index is made by one request "
+    "to Qdrant; run it again to create what is still missing",
+    "validate": "nothing was changed (validation only reads)",
+    "preflight": "nothing was changed (preflight only reads)",
+}
+
+
+def _what_it_changes(args: argparse.Namespace) -> str:
+    if args.command != "migrate":
+        return str(args.command)
+    if getattr(args, "action", None) == "repair":
+        return "migrate repair"
+    return "migrate --apply" if args.apply else "migrate"
+
+
+@dataclass
+class Interruption:
+    """What a Ctrl-C interrupts, said once in one line on stderr, however often it is pressed."""
+
+    command: str
+    changes: str  # a key of LEFT_BEHIND
+    step: str | None = None  # bootstrap's running step
+    reported: bool = False
+
+    def message(self) -> str:
+        if self.command != "bootstrap":
+            return f"infrakit: {self.command} interrupted (Ctrl-C); {LEFT_BEHIND[self.changes]}"
+        if self.step is None:
+            return "infrakit: bootstrap interrupted (Ctrl-C) before its first step; nothing was changed"
+        left = LEFT_BEHIND["migrate --apply" if self.step == "migrate" else self.step]
+        return f"infrakit: bootstrap interrupted (Ctrl-C) during {self.step}; {left}"
+
+    def report(self) -> None:
+        if not self.reported:
+            self.reported = True
+            console.print(self.message(), markup=False)
+
+    @contextmanager
+    def second_ctrl_c_exits_at_once(self) -> Iterator[None]:
+        """The first Ctrl-C raises KeyboardInterrupt as usual, so that open transactions roll back
+        and the spinner stops while it unwinds. A second one, during that cleanup, exits at once with
+        the same one line: the servers drop whatever an unfinished request or transaction left."""
+        if (
+            threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        ):
+            yield  # a host that handles or ignores Ctrl-C itself keeps doing so
+            return
+
+        def exit_now(signum: int, frame: FrameType | None) -> None:
+            with suppress(Exception):  # stdout may be mid-write: flushing is worth a try, no more
+                sys.stdout.flush()
+            if not self.reported:
+                self.reported = True
+                # A spinner cut short leaves the terminal's cursor hidden.
+                show_cursor = "\x1b[?25h" if os.isatty(2) else ""
+                # Not console.print: this may run inside a write to stderr, which must not re-enter.
+                with suppress(OSError):
+                    os.write(2, f"{show_cursor}{self.message()}\n".encode())
+            os._exit(EXIT_INTERRUPTED)
+
+        def first(signum: int, frame: FrameType | None) -> None:
+            signal.signal(signal.SIGINT, exit_now)
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, first)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

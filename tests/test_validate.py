@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -112,6 +113,88 @@ def test_redis_wrong_password_is_not_retried(redis):
 def test_cloud_redis_must_use_tls(redis):
     with pytest.raises(CheckFailed, match=r"rediss://"):
         check_redis(redis.url(), require_tls=True, timeout=1)
+
+
+REDIS_SECRET = "redis-url-secret-9c1d"  # checkov:skip=CKV_SECRET_6: test value
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        (f"http://default:{REDIS_SECRET}@127.0.0.1:6379/0", "REDIS_URL has the scheme http://"),
+        (f"redis+sentinel://default:{REDIS_SECRET}@127.0.0.1:26379/0", "the scheme redis+sentinel://"),
+        (f"default:{REDIS_SECRET}@127.0.0.1:6379", "REDIS_URL has no scheme"),
+        (f"REDIS://default:{REDIS_SECRET}@127.0.0.1:6379/0", "the scheme REDIS://"),
+    ],
+)
+def test_a_redis_url_with_another_scheme_names_the_variable_and_the_accepted_ones(url, says):
+    with pytest.raises(CheckFailed) as raised:
+        check_redis(url, require_tls=False, timeout=1)
+    message = str(raised.value)
+    assert says in message
+    assert "use redis://, rediss:// or unix://" in message
+    assert REDIS_SECRET not in message
+    assert raised.value.retryable is False
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"redis://default:{REDIS_SECRET}@127.0.0.1:notaport/0",
+        f"redis://default:{REDIS_SECRET}@127.0.0.1:70000/0",
+        # An unencoded '/' in the password ends the host early: the port becomes part of the secret.
+        "redis://default:pass/word-9c1d@127.0.0.1:6379/0",
+    ],
+)
+def test_a_redis_url_with_a_bad_port_says_so_without_the_password(url):
+    with pytest.raises(CheckFailed) as raised:
+        check_redis(url, require_tls=False, timeout=1)
+    message = str(raised.value)
+    assert message.startswith("REDIS_URL has a port that is not a number from 1 to 65535")
+    assert REDIS_SECRET not in message and "word-9c1d" not in message
+    assert raised.value.retryable is False
+
+
+def test_a_redis_url_whose_database_is_not_a_number_is_refused():
+    """redis-py would quietly use database 0 instead."""
+    with pytest.raises(CheckFailed, match="REDIS_URL ends in a database that is not a number"):
+        check_redis(f"redis://default:{REDIS_SECRET}@127.0.0.1:6379/zero", require_tls=False, timeout=1)
+
+
+def test_a_unix_socket_redis_url_is_accepted(tmp_path):
+    """redis-py supports unix:// itself; only a missing socket stops the check."""
+    with pytest.raises(CheckFailed, match="cannot connect") as raised:
+        check_redis(f"unix://{tmp_path}/redis.sock?db=0", require_tls=False, timeout=1)
+    assert raised.value.retryable is True
+
+
+def test_validate_reports_a_bad_redis_url_in_its_own_words(tmp_path):
+    env = {**os.environ, "REDIS_URL": f"redis+sentinel://default:{REDIS_SECRET}@127.0.0.1:26379/0"}
+    result = subprocess.run(
+        [PYTHON, "-m", "infrakit", "--environments-dir", str(ENVIRONMENTS),
+         "validate", "--env", "local", "--service", "redis", "--json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    (check,) = json.loads(result.stdout)["checks"]
+    assert check["detail"].startswith("REDIS_URL has the scheme redis+sentinel://, which is not supported")
+    assert check["attempts"] == 1
+    assert "ValueError" not in result.stdout + result.stderr
+    assert REDIS_SECRET not in result.stdout + result.stderr
+
+
+def test_a_database_url_for_another_database_is_refused_without_the_password():
+    with pytest.raises(CheckFailed) as raised:
+        check_postgres(f"mysql://root:{REDIS_SECRET}@127.0.0.1/db", require_tls=False, timeout=1)
+    assert str(raised.value).startswith("DATABASE_URL has the scheme mysql://, which is not supported")
+    assert REDIS_SECRET not in str(raised.value)
+    assert raised.value.retryable is False
+
+
+def test_a_database_url_with_a_bad_port_is_not_retried():
+    with pytest.raises(CheckFailed, match="DATABASE_URL has a port that is not a number") as raised:
+        check_postgres(f"postgresql://u:{REDIS_SECRET}@127.0.0.1:5432x/db", require_tls=False, timeout=1)
+    assert raised.value.retryable is False
 
 
 # ----------------------------------------------------------------------------- Supabase (stand-in)
@@ -219,6 +302,38 @@ def test_a_hanging_check_cannot_outlast_the_deadline():
     by_service = {r.service: r for r in results}
     assert {name: r.ok for name, r in by_service.items()} == {"qdrant": False, "redis": True}
     assert by_service["qdrant"].detail == "no answer (still failing at the 1 s deadline, 1 attempts)"
+
+
+def test_an_interrupt_inside_a_check_reaches_the_caller_at_once():
+    """KeyboardInterrupt in a check thread is raised in the caller, not printed by the thread."""
+    release = threading.Event()
+
+    def interrupted() -> str:
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        run_checks({"qdrant": lambda: str(release.wait(10)), "redis": interrupted}, Timing(deadline=5), [])
+    release.set()
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_hanging_attempt_does_not_keep_the_command_running_past_the_deadline(tmp_path):
+    """The process ends at the deadline, not when the hanging attempt's own 20 s timeout ends."""
+    with socket.socket() as silent:  # completes the TCP handshake from its backlog, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        env = {**os.environ, "REDIS_URL": f"redis://:p@127.0.0.1:{silent.getsockname()[1]}/0"}
+        started = time.monotonic()
+        result = subprocess.run(
+            [PYTHON, "-m", "infrakit", "--environments-dir", str(ENVIRONMENTS), "validate",
+             "--env", "local", "--service", "redis", "--json", "--timeout", "20", "--deadline", "1"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)["checks"][0]["detail"].startswith("no answer (still failing at the 1 s")
+    assert seconds < 6, f"took {seconds:.1f} s: the process waited for the hanging attempt"
 
 
 def test_services_the_environment_does_not_define_are_never_checked(local):

@@ -6,6 +6,7 @@ a service starts; a rejected credential or a wrong setting will not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from urllib.parse import parse_qs, urlsplit
 
@@ -23,10 +24,75 @@ class CheckFailed(Exception):
 
 
 TLS_SSLMODES = ("require", "verify-ca", "verify-full")
+# What redis-py's from_url accepts, compared as it does: case-sensitive prefixes.
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def url_problem(url: str, *, variable: str, schemes: Sequence[str], example: str) -> str | None:
+    """Why `url` cannot be used, in a message naming `variable` and the fix; None when it can.
+
+    The message never quotes the URL: a password with an unencoded '/' or '@' spills into the
+    parts a parser reports as host, port or path, where redaction cannot recognise it.
+    """
+    if not url.startswith(tuple(schemes)):
+        scheme = url.partition("://")[0]
+        found = f"the scheme {scheme}://" if "://" in url and _SCHEME.fullmatch(scheme) else "no scheme"
+        *others, last = schemes
+        accepted = f"{', '.join(others)} or {last}" if others else last
+        return f"{variable} has {found}, which is not supported: use {accepted} (e.g. {example})"
+    parts = urlsplit(url)
+    if "," in parts.netloc:
+        return None  # libpq's multi-host form (h1:5432,h2:5432), which only libpq parses
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        return (
+            f"{variable} has a port that is not a number from 1 to 65535 (e.g. {example}); "
+            "percent-encode any ':', '/' or '@' in the password"
+        )
+    return None
+
+
+def redis_url_problem(url: str) -> str | None:
+    """Why redis-py cannot use this REDIS_URL, or would quietly use something else; None when fine.
+
+    redis-py's own ValueErrors name neither the variable nor the fix, and a database path that is
+    not a number is silently replaced by database 0.
+    """
+    problem = url_problem(
+        url,
+        variable="REDIS_URL",
+        schemes=REDIS_SCHEMES,
+        # checkov:skip=CKV_SECRET_4: the example's password is the word PASSWORD
+        example="redis://default:PASSWORD@127.0.0.1:6379/0, or rediss:// for TLS",
+    )
+    if problem or url.startswith("unix://"):
+        return problem
+    parts = urlsplit(url)
+    database = parts.path.strip("/")
+    if database and not database.isdigit() and "db" not in parse_qs(parts.query):
+        return (
+            "REDIS_URL ends in a database that is not a number (e.g. /0); "
+            "percent-encode any '/' or '@' in the password"
+        )
+    return None
 
 
 def check_postgres(url: str, *, require_tls: bool, timeout: float) -> str:
     """Connect, SELECT 1, and read the server version; with require_tls, prove the session is TLS."""
+    if "://" in url and (
+        problem := url_problem(
+            url,
+            variable="DATABASE_URL",
+            schemes=POSTGRES_SCHEMES,
+            example="postgresql://USER:PASSWORD@HOST:5432/DATABASE",
+        )
+    ):
+        raise CheckFailed(problem, retryable=False)
     sslmode = parse_qs(urlsplit(url).query).get("sslmode", [""])[0]
     if require_tls and sslmode not in TLS_SSLMODES:
         raise CheckFailed(
@@ -59,9 +125,14 @@ def check_postgres(url: str, *, require_tls: bool, timeout: float) -> str:
 
 def check_redis(url: str, *, require_tls: bool, timeout: float) -> str:
     """PING with AUTH, and maxmemory_policy from INFO (CONFIG is disabled on ElastiCache)."""
+    if problem := redis_url_problem(url):
+        raise CheckFailed(problem, retryable=False)
     if require_tls and not url.startswith("rediss://"):
         raise CheckFailed("REDIS_URL must use TLS here (rediss://)", retryable=False)
-    client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    except ValueError as error:  # e.g. a query option redis-py cannot read; its words hold no secret
+        raise CheckFailed(f"REDIS_URL is not a URL redis-py can use: {error}", retryable=False) from None
     try:
         client.ping()
         policy = client.info("memory").get("maxmemory_policy")

@@ -71,8 +71,13 @@ def connect(url: str, api_key: str | None, *, timeout: float = 10.0) -> QdrantCl
     """
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise CollectionsError(
-            f"Qdrant URL {redact_url(url)!r} is not an http(s) URL: use the `qdrant_url` stack output, "
+            f"Qdrant URL {redact(url)!r} is not an http(s) URL: use the `qdrant_url` stack output, "
             "for example http://127.0.0.1:6333"
+        )
+    if not _has_valid_port(url):
+        raise CollectionsError(
+            "the Qdrant URL has a port that is not a number from 1 to 65535: use the `qdrant_url` stack "
+            "output, for example http://127.0.0.1:6333"
         )
     if timeout <= 0:
         raise CollectionsError(f"timeout must be more than 0 seconds, got {timeout}")
@@ -97,6 +102,14 @@ def connect(url: str, api_key: str | None, *, timeout: float = 10.0) -> QdrantCl
         client.close()
         raise
     return client
+
+
+def _has_valid_port(url: str) -> bool:
+    # Without this, qdrant-client's URL parser raises its own error, which quotes the whole URL.
+    try:
+        return urlsplit(url).port != 0
+    except ValueError:
+        return False
 
 
 # ----------------------------------------------------------------------------- checking

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from functools import partial
 
@@ -89,7 +90,11 @@ class _Progress:
 
 def run_checks(plan: Mapping[str, Check | str], timing: Timing, secrets: list[str]) -> list[CheckResult]:
     """Run every check at once. Each retries with exponential backoff and jitter until it passes,
-    fails for good, or the shared deadline passes; the run never outlasts the deadline."""
+    fails for good, or the shared deadline passes; the run never outlasts the deadline.
+
+    A KeyboardInterrupt (or SystemExit) raised inside a check is raised here, in the caller's
+    thread, so that it is handled once, like a Ctrl-C.
+    """
     deadline = time.monotonic() + timing.deadline
     results: dict[str, CheckResult] = {
         service: CheckResult(service, False, check, 0.0, 0)
@@ -98,29 +103,49 @@ def run_checks(plan: Mapping[str, Check | str], timing: Timing, secrets: list[st
     }
     runnable = {service: check for service, check in plan.items() if not isinstance(check, str)}
     progress = {service: _Progress() for service in runnable}
-    executor = ThreadPoolExecutor(max_workers=max(1, len(runnable)), thread_name_prefix="check")
-    futures: dict[Future[CheckResult], str] = {
-        executor.submit(
-            _attempts, service, check, deadline - timing.attempt_timeout, progress[service], secrets
-        ): service
-        for service, check in runnable.items()
-    }
-    pending = set(futures)
-    while pending and (remaining := deadline - time.monotonic()) > 0:
-        done, pending = wait(pending, timeout=remaining, return_when=FIRST_COMPLETED)
-        for future in done:
-            results[futures[future]] = future.result()
-    for future in pending:
-        service = futures[future]
+    finished: queue.SimpleQueue[tuple[str, CheckResult | BaseException]] = queue.SimpleQueue()
+    stop_retrying_at = deadline - timing.attempt_timeout
+    for service, check in runnable.items():
+        work = partial(_attempts, service, check, stop_retrying_at, progress[service], secrets)
+        _start_in_background(service, work, finished)
+    waiting = set(runnable)
+    while waiting and (remaining := deadline - time.monotonic()) > 0:
+        try:
+            service, outcome = finished.get(timeout=remaining)
+        except queue.Empty:
+            break
+        if isinstance(outcome, BaseException):
+            raise outcome
+        results[service] = outcome
+        waiting.discard(service)
+    for service in waiting:
         state = progress[service]
         reason = state.last_error or "no answer"
         detail = f"{reason} (still failing at the {timing.deadline:g} s deadline, {state.attempts} attempts)"
         results[service] = CheckResult(
             service, False, redact(detail, secrets), timing.deadline, state.attempts
         )
-    # Unfinished attempts end at their own timeout; nobody waits for them.
-    executor.shutdown(wait=False, cancel_futures=True)
     return [results[service] for service in SERVICES if service in results]
+
+
+def _start_in_background(
+    service: str,
+    work: Callable[[], CheckResult],
+    finished: queue.SimpleQueue[tuple[str, CheckResult | BaseException]],
+) -> None:
+    """Run `work` in a daemon thread and put its result, or what it raised, on `finished`.
+
+    Daemon, because an attempt still hanging at the deadline or at Ctrl-C must not hold the process
+    open until its own timeout: the command has its answer, and a check only reads.
+    """
+
+    def run() -> None:
+        try:
+            finished.put((service, work()))
+        except BaseException as error:  # KeyboardInterrupt too: for the caller, never a thread traceback
+            finished.put((service, error))
+
+    threading.Thread(target=run, name=f"check-{service}", daemon=True).start()
 
 
 def _attempts(
