@@ -299,7 +299,7 @@ def _validate(environment: Environment, endpoints: Endpoints, args: argparse.Nam
     for r in results:
         table.add_row(
             r.service,
-            "[green]ok[/]" if r.ok else "[red]FAILED[/]",
+            "[yellow]skipped[/]" if r.skipped else "[green]ok[/]" if r.ok else "[red]FAILED[/]",
             r.detail,
             f"{r.seconds:.2f}",
             str(r.attempts),

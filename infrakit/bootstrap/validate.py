@@ -28,6 +28,14 @@ class CheckResult:
     detail: str
     seconds: float
     attempts: int
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A check that cannot run from here and is not a failure: why, and how to run it elsewhere."""
+
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -36,12 +44,16 @@ class Timing:
     deadline: float = 30.0  # the whole validation, retries included
 
 
+Planned = Check | str | Skipped
+
+
 def planned_checks(
     environment: Environment, endpoints: Endpoints, timeout: float, only: Iterable[str] = ()
-) -> dict[str, Check | str]:
-    """service -> check, or -> why it cannot run. Services the environment lacks are absent."""
+) -> dict[str, Planned]:
+    """service -> check, or -> why it cannot run (a failure), or -> Skipped. Services the
+    environment lacks are absent."""
     config = environment.config
-    plan: dict[str, Check | str] = {}
+    plan: dict[str, Planned] = {}
     if endpoints.database_url:
         plan["postgres"] = partial(
             check_postgres,
@@ -49,7 +61,12 @@ def planned_checks(
             require_tls=config.database.backend != "docker",
             timeout=timeout,
         )
-    if endpoints.redis_url:
+    if endpoints.redis_url and _only_inside_the_vpc(environment, endpoints, only):
+        plan["redis"] = Skipped(
+            "reachable only inside the VPC (ElastiCache has no public endpoint); check it from a host "
+            f"in the VPC with `python -m infrakit validate --env {environment.name} --service redis`"
+        )
+    elif endpoints.redis_url:
         plan["redis"] = partial(
             check_redis, endpoints.redis_url, require_tls=config.cache.backend != "docker", timeout=timeout
         )
@@ -70,6 +87,16 @@ def planned_checks(
     }
 
 
+def _only_inside_the_vpc(environment: Environment, endpoints: Endpoints, only: Iterable[str]) -> bool:
+    """ElastiCache, found from the stack's own output, and not asked for by name. Asked for with
+    --service redis, or given as REDIS_URL (a tunnel, a host in the VPC), it is checked."""
+    return (
+        environment.config.cache.backend == "elasticache"
+        and endpoints.sources.get("redis_url") == "stack output"
+        and "redis" not in set(only)
+    )
+
+
 def _missing_endpoint(service: str) -> str:
     names = {
         "postgres": "DATABASE_URL",
@@ -88,7 +115,7 @@ class _Progress:
     last_error: str | None = None
 
 
-def run_checks(plan: Mapping[str, Check | str], timing: Timing, secrets: list[str]) -> list[CheckResult]:
+def run_checks(plan: Mapping[str, Planned], timing: Timing, secrets: list[str]) -> list[CheckResult]:
     """Run every check at once. Each retries with exponential backoff and jitter until it passes,
     fails for good, or the shared deadline passes; the run never outlasts the deadline.
 
@@ -101,7 +128,12 @@ def run_checks(plan: Mapping[str, Check | str], timing: Timing, secrets: list[st
         for service, check in plan.items()
         if isinstance(check, str)
     }
-    runnable = {service: check for service, check in plan.items() if not isinstance(check, str)}
+    results |= {
+        service: CheckResult(service, True, f"skipped: {check.reason}", 0.0, 0, skipped=True)
+        for service, check in plan.items()
+        if isinstance(check, Skipped)
+    }
+    runnable = {service: check for service, check in plan.items() if not isinstance(check, (str, Skipped))}
     progress = {service: _Progress() for service in runnable}
     finished: queue.SimpleQueue[tuple[str, CheckResult | BaseException]] = queue.SimpleQueue()
     stop_retrying_at = deadline - timing.attempt_timeout
