@@ -260,6 +260,7 @@ def silent_database(monkeypatch: pytest.MonkeyPatch):
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
+        # checkov:skip=CKV_SECRET_4: test value
         url = f"postgresql://postgres:hunter2-secret@127.0.0.1:{server.getsockname()[1]}/db"
         monkeypatch.setenv("DATABASE_URL", url)
         yield

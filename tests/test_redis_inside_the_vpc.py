@@ -52,6 +52,8 @@ def test_a_redis_url_given_by_the_operator_is_checked() -> None:
 def test_local_redis_is_always_checked() -> None:
     local = load_environment(ENVIRONMENTS / "local.toml")
     endpoints = Endpoints(
-        redis_url="redis://default:pw@127.0.0.1:6379/0", sources={"redis_url": "stack output"}
+        # checkov:skip=CKV_SECRET_4: test value
+        redis_url="redis://default:pw@127.0.0.1:6379/0",
+        sources={"redis_url": "stack output"},
     )
     assert not isinstance(planned_checks(local, endpoints, timeout=1)["redis"], Skipped)
