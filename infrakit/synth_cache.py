@@ -90,17 +90,16 @@ def is_current(outdir: Path, expected: str) -> bool:
 
 
 def record(outdir: Path, fingerprint_: str, written: Iterable[Path]) -> None:
+    """Stamp outdir as the synth of these inputs. `written` is exactly what this synth wrote:
+    stacks that other synths left in outdir are none of this stamp's business."""
     outputs = {path.relative_to(outdir).as_posix(): _sha256(path) for path in sorted(written)}
     (outdir / STAMP).write_text(json.dumps({"fingerprint": fingerprint_, "outputs": outputs}, indent=1))
 
 
-def synthesized_files(outdir: Path) -> list[Path]:
-    """What cdktf writes: manifest.json and each stack's cdk.tf.json (and metadata, if any)."""
-    return [
-        path
-        for path in [outdir / "manifest.json", *outdir.glob("stacks/*/*.json")]
-        if path.is_file() and path.name != STAMP
-    ]
+def invalidate(outdir: Path) -> None:
+    """Forget the last synth before a new one starts changing outdir: whatever interrupts it,
+    the next run synthesizes instead of trusting a half-updated output."""
+    (outdir / STAMP).unlink(missing_ok=True)
 
 
 def _sha256(path: Path) -> str:

@@ -9,9 +9,13 @@
 # prerequisite is missing (nothing was deployed).
 set -euo pipefail
 
+# Prints the comment block at the top of this file: --help to stdout and exit 0, a usage
+# mistake to stderr and exit 2.
 usage() {
-  sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  local status=${1:-2}
+  awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" \
+    | if [ "$status" = 0 ]; then cat; else cat >&2; fi
+  exit "$status"
 }
 
 env_name="local"
@@ -22,7 +26,7 @@ for arg in "$@"; do
   case "$arg" in
     --skip-deploy) skip_deploy=1 ;;
     --auto-approve) auto_approve=1 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     -*) echo "setup: unknown option '$arg'" >&2; usage ;;
     *)
       [ "$env_given" = 0 ] || { echo "setup: give one environment, got '$env_name' and '$arg'" >&2; usage; }

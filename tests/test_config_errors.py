@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -105,7 +106,10 @@ def test_every_problem_in_every_file_is_reported_at_once(tmp_path):
         )  # checkov:skip=CKV_SECRET_6: test value
     )
     write_env(tmp_path, "dev", broken)
-    write_env(tmp_path, "staging", local_text().replace("cpus = 0.25\n", "cpus = -1\n"))
+    staging = local_text().replace("cpus = 0.25\n", "cpus = -1\n")
+    for port in ("5432", "6379", "6333", "8080"):  # dev publishes these
+        staging = staging.replace(f"host_port = {port}", f"host_port = 1{port}")
+    write_env(tmp_path, "staging", staging)
     result = run_main(tmp_path)
     assert_config_failure(
         result,
@@ -142,6 +146,80 @@ def test_env_secret_reference_must_be_a_terraform_variable(tmp_path):
     assert_config_failure(
         run_main(tmp_path, "dev"), "dev.toml: database.password: env must name a Terraform input variable"
     )
+
+
+@pytest.mark.parametrize(
+    ("service", "image", "expected"),
+    [
+        ("cache", "redis", "cache.image: image has no tag; pin a version, e.g. redis:<version>"),
+        (
+            "worker",
+            "ghcr.io/acme/worker:latest",
+            "worker.image: image uses the moving tag 'latest'; pin a version instead, "
+            "e.g. ghcr.io/acme/worker:<version>",
+        ),
+        (
+            "api",
+            "registry.local:5000/acme/api",
+            "api.image: image has no tag; pin a version, e.g. registry.local:5000/acme/api:<version>",
+        ),
+        (
+            "database",
+            "postgres:16.6-alpine@sha256:" + "ab" * 32,
+            "database.image: put the digest in image_digest, next to a pinned tag: image = "
+            '"postgres:16.6-alpine" and image_digest = "sha256:' + "ab" * 32 + '"',
+        ),
+    ],
+    ids=["no-tag", "latest", "registry-port-is-no-tag", "inline-digest"],
+)
+def test_an_unpinned_image_is_shown_pinned_with_its_own_name(tmp_path, service, image, expected):
+    write_env(tmp_path, "dev", with_image(local_text(), service, image))
+    assert_config_failure(run_main(tmp_path, "dev"), expected)
+
+
+def with_image(text: str, table: str, image: str) -> str:
+    """The file with the image of one table replaced (api and worker may share an image)."""
+    before, header, rest = text.partition(f"[{table}]\n")
+    return before + header + re.sub(r'(?m)^image = ".*"$', f'image = "{image}"', rest, count=1)
+
+
+@pytest.mark.parametrize("names", [(), ("local",)], ids=["all", "named"])
+def test_a_missing_environments_directory_is_named_with_the_fix(tmp_path, names):
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "main.py"), "--environments-dir", "nowhere", "--outdir", "out", *names],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert_config_failure(
+        result,
+        "nowhere: the environments directory does not exist; create it with one <env>.toml per "
+        "environment, or pass --environments-dir with the directory that holds the <env>.toml files",
+    )
+    assert "unknown environment" not in result.stderr
+    assert "no environment files" not in result.stderr
+
+
+def test_the_infrakit_cli_names_a_missing_environments_directory(tmp_path):
+    result = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "infrakit",
+            "--environments-dir",
+            str(tmp_path / "nowhere"),
+            "preflight",
+            "--env",
+            "local",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert_config_failure(result, "nowhere: the environments directory does not exist", "--environments-dir")
+    assert "unknown environment" not in result.stderr
 
 
 def test_host_port_clash_is_reported(tmp_path):

@@ -74,4 +74,18 @@ def test_unknown_option_prints_usage(path_without_terraform_or_docker):
     result = run_setup(path_without_terraform_or_docker, "--deploy-now")
     assert result.returncode == 2
     assert "unknown option '--deploy-now'" in result.stderr
-    assert "scripts/setup.sh [ENV]" in result.stderr
+    assert "scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve]" in result.stderr
+    assert "set -euo pipefail" not in result.stderr
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help_prints_the_usage_and_exits_0_before_doing_anything(flag):
+    result = subprocess.run(
+        ["bash", "scripts/setup.sh", flag], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    usage = result.stdout.splitlines()
+    assert usage[0] == "Install the toolchain, synthesize and deploy one environment, then bootstrap it."
+    assert "  scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve]" in usage
+    assert usage[-1] == "prerequisite is missing (nothing was deployed)."

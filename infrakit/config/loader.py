@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from infrakit.config.models import EnvironmentConfig
+from infrakit.config.models import DOCKER_SERVICES_WITH_HOST_PORT, EnvironmentConfig
 
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -58,6 +58,8 @@ def available_environments(directory: Path) -> list[str]:
 
 def load_environments(directory: Path, names: Iterable[str] = ()) -> list[Environment]:
     """Load the named environments, or all of them. Raises ConfigError listing every problem."""
+    if not directory.is_dir():
+        raise ConfigError([_missing_directory(directory)])
     known = available_environments(directory)
     wanted = list(names) or known
     problems: list[Problem] = []
@@ -81,9 +83,84 @@ def load_environments(directory: Path, names: Iterable[str] = ()) -> list[Enviro
             environments.append(load_environment(path))
         except ConfigError as error:
             problems += error.problems
+    problems += host_port_clashes(directory, [n for n in wanted if n in known])
     if problems:
         raise ConfigError(problems)
     return environments
+
+
+def _missing_directory(directory: Path) -> Problem:
+    fix = "pass --environments-dir with the directory that holds the <env>.toml files"
+    if directory.exists():
+        return Problem(_display(directory), "", f"not a directory of environment files; {fix}")
+    return Problem(
+        _display(directory),
+        "",
+        f"the environments directory does not exist; create it with one <env>.toml per environment, or {fix}",
+    )
+
+
+# ----------------------------------------------------------------------------- host ports
+
+
+@dataclass(frozen=True)
+class _PublishedPort:
+    file: str
+    key: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}"
+
+
+def host_port_clashes(directory: Path, wanted: Iterable[str]) -> list[Problem]:
+    """Host ports that a wanted environment shares with another environment file.
+
+    Every file in the directory counts, loaded or not: deploying one environment while another
+    runs publishes both on this machine, and the second deploy fails on the port. Files are
+    read leniently here; their own mistakes are reported when they are loaded.
+    """
+    loading = set(wanted)
+    published = {path.stem: _published_ports(path) for path in sorted(directory.glob("*.toml"))}
+    problems = []
+    names = sorted(published)
+    for index, name in enumerate(names):
+        for other in names[index + 1 :]:
+            if name not in loading and other not in loading:
+                continue
+            # Reported on a file being loaded, naming the one it clashes with.
+            mine, theirs = (name, other) if name in loading else (other, name)
+            for port in published[mine]:
+                for clash in (p for p in published[theirs] if p.port == port.port):
+                    problems.append(
+                        Problem(
+                            port.file,
+                            port.key,
+                            f"host port {port.port} is also used by {clash}; environments running "
+                            "side by side cannot publish the same host port: pick another "
+                            f"{port.key} in one of them",
+                        )
+                    )
+    return problems
+
+
+def _published_ports(path: Path) -> list[_PublishedPort]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    ports = []
+    for service, model in DOCKER_SERVICES_WITH_HOST_PORT.items():
+        table = data.get(service)
+        if not isinstance(table, dict) or table.get("backend") != "docker":
+            continue
+        port = table.get("host_port", model.model_fields["host_port"].default)
+        if isinstance(port, int) and not isinstance(port, bool):
+            ports.append(_PublishedPort(_display(path), f"{service}.host_port", port))
+    return ports
+
+
+# ----------------------------------------------------------------------------- one file
 
 
 def load_environment(path: Path) -> Environment:

@@ -173,6 +173,14 @@ class FargateWorker(AppSettings, FargateSizing):
     backend: Literal["fargate"]
 
 
+# The services that publish a port on this machine when they run in Docker.
+DOCKER_SERVICES_WITH_HOST_PORT: dict[str, type[ContainerSizing]] = {
+    "database": DockerPostgres,
+    "cache": DockerRedis,
+    "vector_store": DockerQdrant,
+    "api": DockerApi,
+}
+
 ApiConfig = Annotated[DockerApi | FargateApi, Field(discriminator="backend")]
 WorkerConfig = Annotated[DockerWorker | FargateWorker, Field(discriminator="backend")]
 AppService = DockerApi | DockerWorker | FargateApi | FargateWorker
@@ -245,7 +253,7 @@ class EnvironmentConfig(Model):
     @model_validator(mode="after")
     def _host_ports_unique(self) -> EnvironmentConfig:
         seen: dict[int, str] = {}
-        for service in ("database", "cache", "vector_store", "api"):
+        for service in DOCKER_SERVICES_WITH_HOST_PORT:
             port = getattr(getattr(self, service), "host_port", None)
             if port is None:
                 continue

@@ -78,17 +78,41 @@ GENERATED = SecretRef(generate=True)
 
 def _pinned_image(ref: str) -> str:
     if "@" in ref:
+        name, _, digest = ref.partition("@")
+        repository, tag = _split_tag(name)
         raise PydanticCustomError(
-            "image_digest_inline", "put the digest in image_digest, next to a pinned tag"
+            "image_digest_inline",
+            'put the digest in image_digest, next to a pinned tag: image = "{pinned}" and '
+            'image_digest = "{digest}"',
+            {"pinned": name if tag else _example(repository), "digest": digest},
         )
-    name, _, tag = ref.rpartition(":")
-    if not name or "/" in tag:  # "repo" or "host:5000/repo" have no tag
+    repository, tag = _split_tag(ref)
+    if tag is None:
         raise PydanticCustomError(
-            "image_unpinned", "image has no tag; pin a version, e.g. postgres:16.6-alpine"
+            "image_unpinned",
+            "image has no tag; pin a version, e.g. {pinned}",
+            {"pinned": _example(repository)},
         )
     if tag == "latest":
-        raise PydanticCustomError("image_latest", "image uses the moving tag 'latest'; pin a version instead")
+        raise PydanticCustomError(
+            "image_latest",
+            "image uses the moving tag 'latest'; pin a version instead, e.g. {pinned}",
+            {"pinned": _example(repository)},
+        )
     return ref
+
+
+def _split_tag(ref: str) -> tuple[str, str | None]:
+    """("redis", "7.4") for "redis:7.4"; a registry port is no tag: ("host:5000/repo", None)."""
+    repository, _, tag = ref.rpartition(":")
+    if not repository or "/" in tag:
+        return ref, None
+    return repository, tag
+
+
+def _example(repository: str) -> str:
+    # The service's own image, so the example fits the service at hand.
+    return f"{repository}:<version>"
 
 
 def _digest(value: str) -> str:
