@@ -2,7 +2,8 @@
 
 The inputs are: infrakit's code and main.py, the environment files, the installed package
 versions, the Python version, the environment variables cdktf, jsii and infrakit read
-(CDKTF_*, JSII_*, INFRAKIT_*), and the environments asked for. A stamp in the output directory
+(CDKTF_*, JSII_*, INFRAKIT_*, and SYNTH_HCL_OUTPUT and TERRAFORM_BINARY_NAME, which cdktf's App
+reads too), and the environments asked for. A stamp in the output directory
 records a fingerprint of them and a hash of every file the synth wrote. The cache is used only
 when the fingerprint matches and every recorded file is still there, byte for byte. Files
 others add later (terraform init's .terraform/ and lock file) are neither recorded nor checked.
@@ -21,6 +22,9 @@ from pathlib import Path
 
 STAMP = ".infrakit-synth.json"
 VARIABLE_PREFIXES = ("CDKTF_", "JSII_", "INFRAKIT_")
+# Read by cdktf's App without a CDKTF_ prefix (lib/app.js, lib/util.js): `cdktf synth --hcl` sets
+# SYNTH_HCL_OUTPUT, which turns cdk.tf.json into cdk.tf.
+VARIABLES = ("SYNTH_HCL_OUTPUT", "TERRAFORM_BINARY_NAME")
 DISABLE_VARIABLE = "INFRAKIT_SYNTH_CACHE"  # set to 0 to always synthesize
 
 
@@ -48,7 +52,9 @@ def fingerprint(
         add(f"environment:{path.name}", path.read_bytes())
     add("packages", "\n".join(installed_distributions(site_dirs)).encode())
     add("python", sys.version.encode())
-    variables = sorted((k, v) for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES))
+    variables = sorted(
+        (k, v) for k, v in environ.items() if k.startswith(VARIABLE_PREFIXES) or k in VARIABLES
+    )
     add("variables", json.dumps(variables).encode())
     add("names", json.dumps(sorted(names)).encode())
     return digest.hexdigest()

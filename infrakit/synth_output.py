@@ -46,13 +46,22 @@ def staging_directory(outdir: Path) -> Iterator[Path]:
 
 
 def move_into_place(staging: Path, outdir: Path) -> list[Path]:
-    """Move every staged file to the same relative place under outdir; returns the files written."""
+    """Move every staged file to the same relative place under outdir; returns the files written.
+
+    A stack written in one format loses the other format's file from an earlier synth: with both
+    cdk.tf and cdk.tf.json in one directory, terraform would load every resource twice.
+    """
     written = []
     for source in sorted(path for path in staging.rglob("*") if path.is_file()):
         target = outdir / source.relative_to(staging)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
         written.append(target)
+    for target in written:
+        if target.name in STACK_MARKERS:
+            for other in STACK_MARKERS:
+                if other != target.name:
+                    (target.parent / other).unlink(missing_ok=True)
     return written
 
 

@@ -109,6 +109,16 @@ def test_a_relevant_environment_variable_change_resynthesizes(project):
     )
 
 
+def test_hcl_output_is_never_served_from_a_json_synth(project):
+    """`cdktf synth --hcl` sets SYNTH_HCL_OUTPUT; cdktf's App then writes cdk.tf, not cdk.tf.json."""
+    assert UP_TO_DATE not in synth(project, {"SYNTH_HCL_OUTPUT": "true"})
+    assert (project / "out" / "stacks" / "local" / "cdk.tf").is_file()
+    assert UP_TO_DATE not in synth(project)
+    assert (project / "out" / "stacks" / "local" / "cdk.tf.json").is_file()
+    # Terraform would load both files, and every resource twice.
+    assert not (project / "out" / "stacks" / "local" / "cdk.tf").exists()
+
+
 def test_a_changed_or_missing_output_resynthesizes(project):
     stack = project / "out" / "stacks" / "local" / "cdk.tf.json"
     stack.write_text(stack.read_text().replace('"memory": 512', '"memory": 1'))
