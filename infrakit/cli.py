@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import threading
 import tomllib
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -71,6 +73,10 @@ def _run(args: argparse.Namespace, interruption: Interruption) -> int:
         return EXIT_CONFIG_ERROR
     if args.command == "preflight":
         return _preflight(environment)
+    if args.command == "deploy":
+        return _deploy(environment, args)
+    if args.command == "summary":
+        return _summary(environment)
     try:
         endpoints = load_endpoints(environment.name, project_root=Path.cwd())
     except EndpointsError as error:
@@ -99,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("preflight", "check that `cdktf deploy ENV` has what it needs")
+    deploy = command("deploy", "cdktf deploy in order: the images stack, the image check, the environment")
+    deploy.add_argument("--auto-approve", action="store_true", help="passed to cdktf deploy")
+    command("summary", "what is deployed and where; secret outputs by name only")
     for name, help_text in (
         ("migrate", "migration status; --apply applies pending migrations"),
         ("bootstrap", "migrate --apply, collections, validate"),
@@ -175,6 +184,45 @@ def _preflight(environment: Environment) -> int:
     for item in missing:
         console.print(f"  - {item}", markup=False)
     return EXIT_NOT_READY
+
+
+def _deploy(environment: Environment, args: argparse.Namespace) -> int:
+    from infrakit.deploy.images import ImageCheckError
+    from infrakit.deploy.order import deploy_in_order
+
+    def run(argv: Sequence[str]) -> int:
+        return subprocess.run(list(argv), check=False).returncode
+
+    def ecr() -> Any:
+        import boto3
+
+        region = environment.config.aws.region if environment.config.aws else None
+        return boto3.client("ecr", region_name=region)
+
+    try:
+        return deploy_in_order(
+            environment,
+            run=run,
+            ecr=ecr,
+            cdktf=str(Path.cwd() / "node_modules" / ".bin" / "cdktf"),
+            auto_approve=args.auto_approve,
+            say=lambda line: console.print(f"infrakit: {line}", markup=False),
+        )
+    except ImageCheckError as error:
+        console.print(f"infrakit: {error}", markup=False)
+        return EXIT_FAILED
+
+
+def _summary(environment: Environment) -> int:
+    from infrakit.deploy.summary import deployed_summary
+
+    try:
+        lines = deployed_summary(environment, project_root=Path.cwd())
+    except EndpointsError as error:
+        console.print(f"infrakit: {redact(str(error))}", markup=False)
+        return EXIT_FAILED
+    console.print("\n".join(lines), markup=False)
+    return 0
 
 
 def _migrate(environment: Environment, endpoints: Endpoints, args: argparse.Namespace) -> int:
@@ -359,6 +407,8 @@ LEFT_BEHIND = {
     "to Qdrant; run it again to create what is still missing",
     "validate": "nothing was changed (validation only reads)",
     "preflight": "nothing was changed (preflight only reads)",
+    "deploy": "Terraform stops at a safe point and keeps its state; run the deploy again to finish",
+    "summary": "nothing was changed (summary only reads)",
 }
 
 

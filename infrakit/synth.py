@@ -57,11 +57,14 @@ def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
     from cdktf import App
 
     from infrakit.stacks.environment_stack import EnvironmentStack
+    from infrakit.stacks.images_stack import ImagesStack, image_services
 
     # Stack traces in construct metadata hold absolute paths; leaving them out keeps
     # synthesized output byte-identical across machines.
     app = App(outdir=str(outdir), stack_traces=False)
     for environment in environments:
+        if image_services(environment):
+            ImagesStack(app, environment)
         EnvironmentStack(app, environment)
     app.synth()
 
@@ -159,7 +162,7 @@ def _synthesize_command(args: argparse.Namespace, default_environments_dir: Path
     written = synthesize(environments, outdir)
     with _ctrl_c_ignored():
         if not args.names:
-            _remove_stale_stacks(outdir, environments_dir, {e.name for e in environments})
+            _remove_stale_stacks(outdir, environments_dir, _stack_names(environments))
         if inputs is not None:
             synth_cache.record(outdir, inputs, written)
     names = ", ".join(e.name for e in environments)
@@ -208,9 +211,18 @@ def _report_config_problems(environments_dir: Path, names: Sequence[str]) -> int
     return EXIT_CONFIG_ERROR
 
 
+def _stack_names(environments: Sequence[Environment]) -> set[str]:
+    """Each environment's stack and its supporting stacks, which share its file."""
+    from infrakit.stacks.images_stack import image_services, images_stack_name
+
+    names = {e.name for e in environments}
+    return names | {images_stack_name(e.name) for e in environments if image_services(e)}
+
+
 def _remove_stale_stacks(outdir: Path, environments_dir: Path, current: set[str]) -> None:
     for stack in synth_output.remove_stale_stacks(outdir, current):
-        gone = _display(environments_dir / f"{stack.name}.toml")
+        # A supporting stack (<env>-images) goes with its environment's file.
+        gone = _display(environments_dir / f"{stack.name.removesuffix('-images')}.toml")
         where = _display(stack.directory)
         if stack.removable:
             print(f"infrakit: removed stale stack {where}: {gone} no longer exists", file=sys.stderr)

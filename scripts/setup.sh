@@ -3,7 +3,9 @@
 #
 #   scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve]
 #
-# ENV defaults to "local". After deploy: migrations, Qdrant collections, connection checks.
+# ENV defaults to "local". A cloud environment deploys ENV-images first, and stops before ENV
+# when an image it names is not in ECR. After deploy: migrations, Qdrant collections, connection
+# checks, then a summary of what was deployed and where.
 # --skip-deploy skips synth and deploy and bootstraps what is already deployed (if anything).
 # Safe to re-run. Exit codes: 1 a step failed, 2 usage or configuration error, 3 a deploy
 # prerequisite is missing (nothing was deployed).
@@ -100,11 +102,16 @@ step "checking deploy prerequisites for '$env_name'"
 python -m infrakit preflight --env "$env_name" \
   || fail "not deploying '$env_name': fix the above and re-run, or pass --skip-deploy" 3
 
+# A cloud environment deploys its images stack first, then checks that every image it names is
+# in ECR (stopping with the push commands if not), then deploys itself.
 step "deploying '$env_name' with cdktf"
-deploy_args=(deploy "$env_name")
+deploy_args=(deploy --env "$env_name")
 [ "$auto_approve" = 1 ] && deploy_args+=(--auto-approve)
-node_modules/.bin/cdktf "${deploy_args[@]}" || fail "cdktf deploy $env_name failed (see above)"
+python -m infrakit "${deploy_args[@]}" || fail "deploy of '$env_name' stopped (see above)" $?
 
 # --- Post-apply bootstrap ----------------------------------------------------------------------
 step "post-apply bootstrap of '$env_name': migrations, collections, connection checks"
 python -m infrakit bootstrap --env "$env_name" || fail "post-apply bootstrap failed (see above); re-run scripts/setup.sh $env_name --skip-deploy when fixed" $?
+
+# --- What was deployed, and where (secret outputs by name only) ------------------------------
+python -m infrakit summary --env "$env_name" || true

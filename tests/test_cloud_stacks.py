@@ -49,7 +49,15 @@ def is_reference(value: Any) -> bool:
 
 
 def test_all_environments_synthesize(synthesized):
-    assert sorted(p.name for p in (synthesized / "stacks").iterdir()) == ["dev", "local", "prod", "staging"]
+    assert sorted(p.name for p in (synthesized / "stacks").iterdir()) == [
+        "dev",
+        "dev-images",
+        "local",
+        "prod",
+        "prod-images",
+        "staging",
+        "staging-images",
+    ]
 
 
 def test_no_credential_from_the_environment_reaches_the_output(synthesized):
@@ -259,14 +267,7 @@ def test_deployments_roll_back_and_scale_within_configured_bounds(stacks, env):
     assert {p["policy_type"] for p in policies} == {"TargetTrackingScaling"}
 
 
-@pytest.mark.parametrize("env", CLOUD)
-def test_image_repositories_are_immutable_scanned_and_encrypted(stacks, env):
-    repositories = resources(stacks[env], "aws_ecr_repository")
-    assert len(repositories) == 2
-    for repository in repositories:
-        assert repository["image_tag_mutability"] == "IMMUTABLE"
-        assert repository["image_scanning_configuration"]["scan_on_push"] is True
-        assert repository["encryption_configuration"][0]["encryption_type"] == "KMS"
+# The image repositories are checked in tests/test_images_stack.py.
 
 
 @pytest.mark.parametrize("env", CLOUD)

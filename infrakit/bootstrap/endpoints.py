@@ -82,7 +82,20 @@ def load_endpoints(
 
 def terraform_outputs(env_name: str, project_root: Path, environ: Mapping[str, str]) -> dict[str, str]:
     """The stack's outputs, sensitive ones included; {} when there is no deployed state to read."""
-    stack_dir = project_root / "cdktf.out" / "stacks" / env_name
+    outputs = stack_outputs(env_name, project_root, environ)
+    return {name: output.value for name, output in outputs.items() if name in OUTPUT_NAMES}
+
+
+@dataclass(frozen=True)
+class StackOutput:
+    value: str
+    sensitive: bool
+
+
+def stack_outputs(stack_name: str, project_root: Path, environ: Mapping[str, str]) -> dict[str, StackOutput]:
+    """Every output of a deployed stack, from `terraform output -json` in cdktf.out/stacks/<stack>;
+    {} when that stack was never deployed from here."""
+    stack_dir = project_root / "cdktf.out" / "stacks" / stack_name
     if not (stack_dir / ".terraform").is_dir():
         return {}  # never initialised here: nothing was deployed from this checkout
     binary = environ.get("TERRAFORM_BINARY_NAME", "terraform")
@@ -102,5 +115,11 @@ def terraform_outputs(env_name: str, project_root: Path, environ: Mapping[str, s
         raise EndpointsError(
             f"`{binary} output -json` failed in {stack_dir}: {redact(result.stderr.strip())[:500]}"
         )
-    parsed = json.loads(result.stdout or "{}")
-    return {name: str(item["value"]) for name, item in parsed.items() if name in OUTPUT_NAMES}
+    try:
+        parsed = json.loads(result.stdout or "{}")
+    except json.JSONDecodeError:
+        raise EndpointsError(f"`{binary} output -json` in {stack_dir} did not print JSON") from None
+    return {
+        name: StackOutput(value=str(item["value"]), sensitive=bool(item.get("sensitive")))
+        for name, item in parsed.items()
+    }

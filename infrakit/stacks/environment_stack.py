@@ -167,4 +167,4 @@ class EnvironmentStack(TerraformStack):
                     cache=cache,
                     load_balancer=load_balancer if name == "api" else None,
                 )
-                TerraformOutput(self, f"{name}_image_repository", value=service.repository.url)
+                TerraformOutput(self, f"{name}_image_repository", value=service.repository_url)

@@ -10,18 +10,22 @@ from infrakit.config import Environment
 REQUIRED_TERRAFORM = ">= 1.10"
 
 
-def configure_state(stack: TerraformStack, environment: Environment) -> None:
+def configure_state(
+    stack: TerraformStack, environment: Environment, *, stack_name: str | None = None
+) -> None:
+    """State for the environment's stack, or for one of its supporting stacks (`stack_name`)."""
+    name = stack_name or environment.name
     stack.add_override("terraform.required_version", REQUIRED_TERRAFORM)
     remote = environment.config.state
     if remote is None:
         # Terraform runs in cdktf.out/stacks/<env>; a relative path keeps state at the project
         # root and keeps absolute paths out of the synthesized output.
-        LocalBackend(stack, path=f"../../../terraform.{environment.name}.tfstate")
+        LocalBackend(stack, path=f"../../../terraform.{name}.tfstate")
         return
     backend = S3Backend(
         stack,
         bucket=remote.bucket,
-        key=f"{remote.key_prefix}/{environment.name}.tfstate",
+        key=f"{remote.key_prefix}/{name}.tfstate",
         region=remote.region,
         encrypt=True,
     )

@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.appautoscaling_policy import (
     AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification as CpuMetric,
 )
 from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
+from cdktf_cdktf_provider_aws.data_aws_ecr_repository import DataAwsEcrRepository
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
 from cdktf_cdktf_provider_aws.ecs_service import (
     EcsService,
@@ -37,7 +38,6 @@ from infrakit.config.aws import AwsSettings
 from infrakit.config.models import FargateApi, FargateWorker
 from infrakit.constructs.aws.ecs_cluster import ServiceCluster
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
-from infrakit.constructs.aws.image_repository import ImageRepository
 from infrakit.constructs.aws.log_group import encrypted_log_group
 from infrakit.constructs.aws.network import ANYWHERE, PrivateNetwork
 from infrakit.constructs.aws.policy import assume_role_policy, statement
@@ -87,7 +87,9 @@ class FargateService(Construct):
         self.service_name = id_
         port = config.port if isinstance(config, FargateApi) else None
 
-        self.repository = ImageRepository(self, "images", name=name, key=key, protect=aws.deletion_protection)
+        # Created by the images stack, which deploys first; a missing one fails the plan, named.
+        repository = DataAwsEcrRepository(self, "images", name=name)
+        self.repository_url = repository.repository_url
         log_group = encrypted_log_group(
             self,
             "logs",
@@ -116,7 +118,9 @@ class FargateService(Construct):
                 description=rule.description,
             )
 
-        execution_role = self._execution_role(name, log_group.arn, list(secrets.values()), key)
+        execution_role = self._execution_role(
+            name, repository.arn, log_group.arn, list(secrets.values()), key
+        )
         task_role = IamRole(
             self,
             "task-role",
@@ -124,9 +128,9 @@ class FargateService(Construct):
             assume_role_policy=assume_role_policy(self, "task-trust", "ecs-tasks.amazonaws.com"),
         )
 
-        image = f"{self.repository.url}:{config.image_tag}"
+        image = f"{repository.repository_url}:{config.image_tag}"
         if config.image_digest:
-            image = f"{self.repository.url}@{config.image_digest}"
+            image = f"{repository.repository_url}@{config.image_digest}"
         container = {
             "name": id_,
             "image": image,
@@ -218,7 +222,12 @@ class FargateService(Construct):
         return TerraformLocal(self, f"env-{name}", value).as_string
 
     def _execution_role(
-        self, name: str, log_group_arn: str, secret_arns: list[str], key: EnvironmentKey
+        self,
+        name: str,
+        repository_arn: str,
+        log_group_arn: str,
+        secret_arns: list[str],
+        key: EnvironmentKey,
     ) -> IamRole:
         role = IamRole(
             self,
@@ -231,7 +240,7 @@ class FargateService(Construct):
             statement(["ecr:GetAuthorizationToken"], ["*"]),
             statement(
                 ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-                [self.repository.arn],
+                [repository_arn],
             ),
             statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
             statement(["kms:Decrypt"], [key.arn]),

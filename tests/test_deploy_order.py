@@ -1,0 +1,175 @@
+"""The deploy order a first deploy needs, enforced: the images stack, then the image check, then the
+environment. ECR is faked at the SDK boundary with botocore's Stubber, which also fails the test on
+any call it was not told to expect; `cdktf deploy` is recorded, not run.
+
+What this cannot prove without AWS: ECR's real answers (the error codes are the ones the ECR API
+documents), and what `cdktf deploy` itself does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from infrakit import cli
+from infrakit.config.loader import load_environment
+from infrakit.deploy.images import ImageCheckError
+from infrakit.deploy.order import deploy_in_order
+from tests.conftest import ENVIRONMENTS
+
+REGISTRY = "480937561234.dkr.ecr.eu-west-1.amazonaws.com"
+CDKTF = "node_modules/.bin/cdktf"
+
+
+@pytest.fixture
+def ecr() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client(
+        "ecr",
+        region_name="eu-west-1",
+        aws_access_key_id="test-only",  # checkov:skip=CKV_SECRET_2: test value
+        aws_secret_access_key="test-only",  # checkov:skip=CKV_SECRET_6: test value
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def repository_found(stubber: Stubber, name: str) -> None:
+    stubber.add_response(
+        "describe_repositories",
+        {"repositories": [{"repositoryName": name, "repositoryUri": f"{REGISTRY}/{name}"}]},
+        {"repositoryNames": [name]},
+    )
+
+
+def image_found(stubber: Stubber, name: str, tag: str = "0.1.0") -> None:
+    stubber.add_response(
+        "describe_images",
+        {"imageDetails": [{"repositoryName": name, "imageTags": [tag]}]},
+        {"repositoryName": name, "imageIds": [{"imageTag": tag}]},
+    )
+
+
+class Recorder:
+    def __init__(self, fail: str | None = None):
+        self.calls: list[list[str]] = []
+        self.fail = fail
+
+    def __call__(self, argv: Sequence[str]) -> int:
+        self.calls.append(list(argv))
+        return 1 if self.fail and self.fail in argv else 0
+
+
+def deploy(env: str, run: Recorder, client: Any, said: list[str]) -> int:
+    return deploy_in_order(
+        load_environment(ENVIRONMENTS / f"{env}.toml"),
+        run=run,
+        ecr=lambda: client,
+        cdktf=CDKTF,
+        auto_approve=True,
+        say=said.append,
+    )
+
+
+def test_images_stack_then_check_then_environment(ecr) -> None:
+    client, stubber = ecr
+    for service in ("api", "worker"):
+        repository_found(stubber, f"infrakit-dev-{service}")
+        image_found(stubber, f"infrakit-dev-{service}")
+    run, said = Recorder(), []
+    assert deploy("dev", run, client, said) == 0
+    assert run.calls == [
+        [CDKTF, "deploy", "dev-images", "--auto-approve"],
+        [CDKTF, "deploy", "dev", "--auto-approve"],
+    ]
+
+
+def test_a_missing_image_stops_before_the_environment_and_says_how_to_push_it(ecr) -> None:
+    client, stubber = ecr
+    repository_found(stubber, "infrakit-dev-api")
+    stubber.add_client_error(
+        "describe_images",
+        service_error_code="ImageNotFoundException",
+        service_message="The image with imageId {imageTag:'0.1.0'} does not exist",
+        http_status_code=400,
+        expected_params={"repositoryName": "infrakit-dev-api", "imageIds": [{"imageTag": "0.1.0"}]},
+    )
+    repository_found(stubber, "infrakit-dev-worker")
+    image_found(stubber, "infrakit-dev-worker")
+    run, said = Recorder(), []
+    assert deploy("dev", run, client, said) == 1
+    assert run.calls == [[CDKTF, "deploy", "dev-images", "--auto-approve"]]  # dev itself never ran
+    text = "\n".join(said)
+    assert (
+        "api: image 0.1.0 is not in ECR repository infrakit-dev-api (environments/dev.toml: api.image_tag)"
+        in text
+    )
+    assert f"docker push {REGISTRY}/infrakit-dev-api:0.1.0" in text
+    assert f"--password-stdin {REGISTRY}" in text
+    assert "worker:" not in text
+
+
+def test_a_missing_repository_points_at_the_images_stack(ecr) -> None:
+    client, stubber = ecr
+    stubber.add_client_error(
+        "describe_repositories",
+        service_error_code="RepositoryNotFoundException",
+        http_status_code=400,
+        expected_params={"repositoryNames": ["infrakit-dev-api"]},
+    )
+    repository_found(stubber, "infrakit-dev-worker")
+    image_found(stubber, "infrakit-dev-worker")
+    said: list[str] = []
+    assert deploy("dev", Recorder(), client, said) == 1
+    assert "deploy the images stack first (`cdktf deploy dev-images`)" in "\n".join(said)
+
+
+def test_a_failed_images_stack_stops_everything(ecr) -> None:
+    client, _ = ecr  # no ECR call is expected: the Stubber fails on any
+    run, said = Recorder(fail="dev-images"), []
+    assert deploy("dev", run, client, said) == 1
+    assert run.calls == [[CDKTF, "deploy", "dev-images", "--auto-approve"]]
+
+
+def test_refused_credentials_are_a_message_not_a_traceback(ecr) -> None:
+    client, stubber = ecr
+    stubber.add_client_error(
+        "describe_repositories",
+        service_error_code="AccessDeniedException",
+        http_status_code=400,
+        expected_params={"repositoryNames": ["infrakit-dev-api"]},
+    )
+    with pytest.raises(ImageCheckError, match="ecr:DescribeRepositories and ecr:DescribeImages"):
+        deploy("dev", Recorder(), client, [])
+
+
+def test_local_has_no_images_stack(ecr) -> None:
+    client, _ = ecr
+    run = Recorder()
+    assert deploy("local", run, client, []) == 0
+    assert run.calls == [[CDKTF, "deploy", "local", "--auto-approve"]]
+
+
+def test_the_deploy_command_runs_the_same_order(ecr, monkeypatch, tmp_path, capsys) -> None:
+    """`python -m infrakit deploy --env dev`, with cdktf recorded and ECR stubbed."""
+    client, stubber = ecr
+    for service in ("api", "worker"):
+        repository_found(stubber, f"infrakit-dev-{service}")
+        image_found(stubber, f"infrakit-dev-{service}")
+    calls: list[list[str]] = []
+
+    def fake_run(argv: list[str], check: bool) -> Any:
+        calls.append(argv)
+        return type("Done", (), {"returncode": 0})()
+
+    monkeypatch.setattr(cli.subprocess, "run", fake_run)
+    monkeypatch.setattr(boto3, "client", lambda service, region_name=None: client)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", "--env", "dev"])
+    assert code == 0
+    assert [argv[1:] for argv in calls] == [["deploy", "dev-images"], ["deploy", "dev"]]
+    assert calls[0][0] == str(tmp_path / "node_modules" / ".bin" / "cdktf")
