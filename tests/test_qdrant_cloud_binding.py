@@ -365,3 +365,18 @@ def test_provider_block_holds_no_credentials(vector_store):
 def test_service_names_are_checked(services, message):
     with pytest.raises(ValueError, match=message):
         cluster_stack(services=services)
+
+
+def test_backup_schedule_emits_exactly_the_provider_arguments():
+    """qdrant/qdrant-cloud docs/resources/accounts_backup_schedule.md: cluster_id and cron_expression
+    are required, retention_period is a Go duration; account_id is left to the provider."""
+    stack = new_stack()
+    qc.QdrantCloudBackupSchedule(
+        stack, "backups", cluster_id="c-1", cron_expression="0 3 * * *", retention_period="168h"
+    )
+    block = only_block(synth(stack), "resource", qc.QdrantCloudBackupSchedule.TF_RESOURCE_TYPE)
+    assert block == {"cluster_id": "c-1", "cron_expression": "0 3 * * *", "retention_period": "168h"}
+    with pytest.raises(ValueError, match="Go duration in hours"):
+        qc.QdrantCloudBackupSchedule(
+            new_stack(), "b", cluster_id="c", cron_expression="0 3 * * *", retention_period="7d"
+        )

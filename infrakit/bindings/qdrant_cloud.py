@@ -267,6 +267,41 @@ class QdrantCloudDatabaseApiKey(BoundResource):
         return self.get_string_attribute("key")
 
 
+# ----------------------------------------------------------------------------- backups
+
+
+class QdrantCloudBackupSchedule(BoundResource):
+    """Scheduled backups of one cluster, kept for `retention_period` (a Go duration, e.g. "168h")."""
+
+    TF_RESOURCE_TYPE = "qdrant-cloud_accounts_backup_schedule"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        cluster_id: str,
+        cron_expression: str,
+        retention_period: str | None = None,
+    ):
+        block = self.TF_RESOURCE_TYPE
+        require_text(block, "cluster_id", cluster_id)
+        require_text(block, "cron_expression", cron_expression)
+        if retention_period is not None and not re.fullmatch(r"\d+h", retention_period):
+            raise ValueError(f'{block}: retention_period is a Go duration in hours, e.g. "168h"')
+        super().__init__(
+            scope,
+            id_,
+            resource_type=block,
+            metadata=METADATA,
+            arguments={
+                "cluster_id": cluster_id,
+                "cron_expression": cron_expression,
+                "retention_period": retention_period,
+            },
+        )
+
+
 # ----------------------------------------------------------------------------- booking packages
 
 

@@ -251,6 +251,17 @@ class EnvironmentConfig(Model):
         return self
 
     @model_validator(mode="after")
+    def _protected_vectors_are_backed_up(self) -> EnvironmentConfig:
+        protected = self.aws is not None and self.aws.deletion_protection
+        if protected and self.vector_store.backend == "qdrant_cloud" and self.vector_store.backups is None:
+            raise PydanticCustomError(
+                "backups_missing",
+                "vector_store.backups is required where aws.deletion_protection = true: add a "
+                '[vector_store.backups] table, e.g. cron = "0 3 * * *" and retention_days = 7',
+            )
+        return self
+
+    @model_validator(mode="after")
     def _host_ports_unique(self) -> EnvironmentConfig:
         seen: dict[int, str] = {}
         for service in DOCKER_SERVICES_WITH_HOST_PORT:

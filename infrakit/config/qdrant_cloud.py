@@ -32,6 +32,22 @@ def _ipv4_cidr(value: str) -> str:
 Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 
 
+_CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
+
+
+class QdrantBackups(Model):
+    """`[vector_store.backups]`: when Qdrant Cloud backs the cluster up, and how long it keeps each."""
+
+    # Five cron fields, in UTC: minute hour day-of-month month day-of-week.
+    cron: str = Field(pattern=rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
+    retention_days: int = Field(ge=1, le=365)
+
+    @property
+    def runs_daily_or_more(self) -> bool:
+        """True when the schedule fires every day: day-of-month, month and day-of-week are all `*`."""
+        return self.cron.split()[2:] == ["*", "*", "*"]
+
+
 class QdrantCloud(Model):
     """A managed Qdrant cluster, with one database API key per app service."""
 
@@ -53,6 +69,8 @@ class QdrantCloud(Model):
     collections: Annotated[list[CollectionSpec], AfterValidator(unique_names)] | None = None
     # Backups outlive the cluster unless this is set, so a mistaken destroy stays recoverable.
     delete_backups_on_destroy: bool = False
+    # Scheduled backups (Qdrant Cloud keeps them apart from the cluster's disks).
+    backups: QdrantBackups | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> QdrantCloud:

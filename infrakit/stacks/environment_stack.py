@@ -69,7 +69,9 @@ class EnvironmentStack(TerraformStack):
             return PostgresContainer(self, "database", network=self.platforms.docker, config=config)
         from infrakit.constructs.supabase.database import SupabaseDatabase
 
-        return SupabaseDatabase(self, "database", name=self.platforms.prefix, config=config)
+        return SupabaseDatabase(
+            self, "database", name=self.platforms.prefix, config=config, protect=self._protect_data
+        )
 
     def _cache(self) -> Any:
         config = self.environment.config.cache
@@ -99,8 +101,20 @@ class EnvironmentStack(TerraformStack):
         from infrakit.constructs.qdrant_cloud.cluster import QdrantCloudCluster
 
         return QdrantCloudCluster(
-            self, "vector-store", name=self.platforms.prefix, config=config, services=list(APP_SERVICES)
+            self,
+            "vector-store",
+            name=self.platforms.prefix,
+            config=config,
+            services=list(APP_SERVICES),
+            protect=self._protect_data,
         )
+
+    @property
+    def _protect_data(self) -> bool:
+        """Whether stateful resources refuse to be destroyed: [aws] deletion_protection, and on for a
+        cloud environment without [aws], where nothing says it is disposable."""
+        aws = self.environment.config.aws
+        return aws.deletion_protection if aws else True
 
     # ------------------------------------------------------------------------- api and worker
 

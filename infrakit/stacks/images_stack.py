@@ -13,6 +13,7 @@ from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
 from infrakit.config import Environment
+from infrakit.constructs.protection import prevent_destroy
 from infrakit.stacks.provider_sources import qualify_provider_sources
 from infrakit.stacks.state import configure_state
 
@@ -54,6 +55,7 @@ class ImagesStack(TerraformStack):
         key = EnvironmentKey(
             self, "key", name=f"{prefix}-images", deletion_window_days=settings.kms_deletion_window_days
         )
+        prevent_destroy(key.key, when=settings.deletion_protection)
         for service in image_services(environment):
             repository = ImageRepository(
                 self,
@@ -62,5 +64,6 @@ class ImagesStack(TerraformStack):
                 key=key,
                 protect=settings.deletion_protection,
             )
+            prevent_destroy(repository.repository, when=settings.deletion_protection)
             TerraformOutput(self, f"{service}_image_repository", value=repository.url)
         qualify_provider_sources(self)

@@ -32,6 +32,7 @@ from constructs import Construct
 
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.policy import condition, principals, statement
+from infrakit.constructs.protection import prevent_destroy
 
 PREFIX = "alb"
 # Regions that launched before August 2022 deliver ALB logs from a per-region Elastic Load Balancing
@@ -72,6 +73,7 @@ class AccessLogBucket(Construct):
     ):
         super().__init__(scope, id_)
         bucket = S3Bucket(self, "bucket", bucket=name, force_destroy=not protect)
+        prevent_destroy(bucket, when=protect)
         self.name = bucket.bucket
         S3BucketOwnershipControls(
             self,

@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.elasticache_replication_group import ElasticacheRe
 from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from cdktf_cdktf_provider_random.id import Id
 from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
@@ -17,6 +18,7 @@ from infrakit.config.aws import ElastiCacheRedis
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.network import PrivateNetwork
 from infrakit.constructs.aws.stored_secret import StoredSecret
+from infrakit.constructs.protection import prevent_destroy
 from infrakit.contract import Endpoint
 
 PORT = 6379
@@ -65,6 +67,9 @@ class ElastiCacheRedisGroup(Construct):
         self.auth_token_secret = StoredSecret(
             self, "auth-token-secret", name=f"{name}/redis-auth-token", value=token, key=key, protect=protect
         )
+        # A destroy keeps the data as a final snapshot. Its name must be new each time: a suffix that
+        # changes whenever the group is created again keeps a second destroy from failing on it.
+        suffix = Id(self, "final-snapshot-suffix", byte_length=4, keepers={"group": f"{name}-redis"}).hex
         group = ElasticacheReplicationGroup(
             self,
             "group",
@@ -85,9 +90,12 @@ class ElastiCacheRedisGroup(Construct):
             at_rest_encryption_enabled="true",  # a string in provider 6.x
             kms_key_id=key.arn,
             snapshot_retention_limit=config.snapshot_retention_days,
+            final_snapshot_identifier=f"{name}-redis-final-{suffix}",
             auto_minor_version_upgrade="true",
             apply_immediately=False,
         )
+        prevent_destroy(group, when=protect)
+        self.group = group  # for alarms on its metrics
         # rediss:// is TLS. Tasks use this; it is unreachable from outside the VPC. The AUTH token is
         # the password of the `default` user, named so that redis-cli accepts the URL too.
         self.redis_url = Endpoint.everywhere(

@@ -8,6 +8,7 @@ from constructs import Construct
 from infrakit.config.aws import AwsSettings
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.network import PrivateNetwork
+from infrakit.constructs.protection import prevent_destroy
 
 
 class AwsFoundation(Construct):
@@ -20,4 +21,5 @@ class AwsFoundation(Construct):
         self.key = EnvironmentKey(
             self, "key", name=name, deletion_window_days=settings.kms_deletion_window_days
         )
+        prevent_destroy(self.key.key, when=settings.deletion_protection)
         self.network = PrivateNetwork(self, "network", name=name, settings=settings, key=self.key)

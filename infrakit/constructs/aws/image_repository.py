@@ -15,7 +15,7 @@ from infrakit.constructs.aws.encryption_key import EnvironmentKey
 class ImageRepository(Construct):
     def __init__(self, scope: Construct, id_: str, *, name: str, key: EnvironmentKey, protect: bool):
         super().__init__(scope, id_)
-        repository = EcrRepository(
+        self.repository = repository = EcrRepository(
             self,
             "repository",
             name=name,

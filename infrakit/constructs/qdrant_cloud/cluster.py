@@ -10,6 +10,7 @@ from constructs import Construct
 
 from infrakit.bindings import qdrant_cloud as qc
 from infrakit.config.qdrant_cloud import QdrantCloud
+from infrakit.constructs.protection import prevent_destroy
 from infrakit.contract import Endpoint
 
 OPERATOR = "operator"
@@ -29,7 +30,14 @@ class QdrantCloudCluster(Construct):
     """
 
     def __init__(
-        self, scope: Construct, id_: str, *, name: str, config: QdrantCloud, services: Sequence[str]
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        config: QdrantCloud,
+        services: Sequence[str],
+        protect: bool = True,  # refuse destroy; an environment that is disposable says so
     ):
         super().__init__(scope, id_)
         _check_services(services)
@@ -55,6 +63,15 @@ class QdrantCloudCluster(Construct):
             delete_backups_on_destroy=config.delete_backups_on_destroy,
             lifecycle=lifecycle,
         )
+        prevent_destroy(self.cluster, when=protect)
+        if config.backups:
+            qc.QdrantCloudBackupSchedule(
+                self,
+                "backups",
+                cluster_id=self.cluster.cluster_id,
+                cron_expression=config.backups.cron,
+                retention_period=f"{config.backups.retention_days * 24}h",
+            )
         operator = qc.QdrantCloudDatabaseApiKey(
             self,
             f"{OPERATOR}-key",

@@ -16,6 +16,7 @@ from infrakit.bindings.supabase import (
 )
 from infrakit.config.supabase import SupabasePostgres
 from infrakit.config.types import GENERATED
+from infrakit.constructs.protection import prevent_destroy
 from infrakit.constructs.secret_value import SecretValue
 from infrakit.contract import Endpoint
 
@@ -40,7 +41,9 @@ class SupabaseDatabase(Construct):
     apply time too, alphanumeric so it needs no escaping inside the connection URL.
     """
 
-    def __init__(self, scope: Construct, id_: str, *, name: str, config: SupabasePostgres):
+    def __init__(
+        self, scope: Construct, id_: str, *, name: str, config: SupabasePostgres, protect: bool = True
+    ):
         super().__init__(scope, id_)
         SupabaseProvider(self, "provider")
         password = SecretValue(
@@ -58,6 +61,7 @@ class SupabaseDatabase(Construct):
             # anon and service_role keys, and a null key would fail the Secrets Manager versions.
             legacy_api_keys_enabled=True,
         )
+        prevent_destroy(self.project, when=protect)
         ref = self.project.project_ref
         self._settings(ref, config)
         keys = DataSupabaseApikeys(self, "api-keys", project_ref=ref)
