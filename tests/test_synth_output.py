@@ -96,7 +96,12 @@ def test_cdktf_cli_synth_matches_python_main(tmp_path, synthesized):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     cli_stacks = project / "cli.out" / "stacks"
-    assert sorted(p.name for p in cli_stacks.iterdir()) == ["dev", "local", "prod", "staging"]
+    assert sorted(p.name for p in cli_stacks.iterdir()) == sorted(
+        p.name for p in (synthesized / "stacks").iterdir()
+    )
+    assert {"dev", "dev-images", "local", "prod", "prod-images", "staging", "staging-images"} <= {
+        p.name for p in cli_stacks.iterdir()
+    }
     for stack in cli_stacks.iterdir():
         expected = synthesized / "stacks" / stack.name / "cdk.tf.json"
         assert (stack / "cdk.tf.json").read_bytes() == expected.read_bytes(), stack.name
