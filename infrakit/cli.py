@@ -1,6 +1,7 @@
 """`python -m infrakit <command> --env ENV`: the operator's commands around `cdktf deploy`.
 
   preflight     check that `cdktf deploy ENV` has what it needs
+  plan          plan a stack, show what it adds, changes, replaces and destroys; refuse data loss
   migrate       show migration status; --apply applies, --dry-run prints the SQL
   collections   create missing Qdrant collections, report ones that differ from config
   validate      check every service the environment defines
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rich.console import Console
@@ -36,6 +37,9 @@ from infrakit.bootstrap.migration_arguments import add_migrate_arguments, positi
 from infrakit.bootstrap.redaction import redact
 from infrakit.config import ConfigError, Environment, load_environments
 from infrakit.preflight import deploy_prerequisites
+
+if TYPE_CHECKING:
+    from infrakit.deploy.plan_gate import PlanGate
 
 EXIT_FAILED = 1
 EXIT_CONFIG_ERROR = 2
@@ -75,6 +79,8 @@ def _run(args: argparse.Namespace, interruption: Interruption) -> int:
         return _preflight(environment)
     if args.command == "deploy":
         return _deploy(environment, args)
+    if args.command == "plan":
+        return _plan(environment, args)
     if args.command == "summary":
         return _summary(environment)
     try:
@@ -107,6 +113,16 @@ def _parser() -> argparse.ArgumentParser:
     command("preflight", "check that `cdktf deploy ENV` has what it needs")
     deploy = command("deploy", "cdktf deploy in order: the images stack, the image check, the environment")
     deploy.add_argument("--auto-approve", action="store_true", help="passed to cdktf deploy")
+    plan = command("plan", "plan a stack; refuse to replace or destroy a stateful resource")
+    plan.add_argument("--stack", metavar="NAME", help="ENV (default) or ENV-images")
+    for sub in (deploy, plan):
+        sub.add_argument(
+            "--allow-replace",
+            action="append",
+            default=[],
+            metavar="ADDRESS",
+            help="let the plan replace or destroy this stateful resource (repeatable)",
+        )
     command("summary", "what is deployed and where; secret outputs by name only")
     for name, help_text in (
         ("migrate", "migration status; --apply applies pending migrations"),
@@ -199,6 +215,15 @@ def _deploy(environment: Environment, args: argparse.Namespace) -> int:
         region = environment.config.aws.region if environment.config.aws else None
         return boto3.client("ecr", region_name=region)
 
+    # Only remote state can hold what a plan must not lose; `local` deploys as it always has.
+    plan = _plan_gate(environment, args) if environment.config.state is not None else None
+    if plan is None and args.allow_replace:
+        console.print(
+            f"infrakit: --allow-replace: '{environment.name}' keeps its state in a local file and deploys "
+            "without a plan gate, so there is nothing to allow; remove the flag",
+            markup=False,
+        )
+        return EXIT_CONFIG_ERROR
     try:
         return deploy_in_order(
             environment,
@@ -207,10 +232,53 @@ def _deploy(environment: Environment, args: argparse.Namespace) -> int:
             cdktf=str(Path.cwd() / "node_modules" / ".bin" / "cdktf"),
             auto_approve=args.auto_approve,
             say=lambda line: console.print(f"infrakit: {line}", markup=False),
+            plan=plan,
         )
     except ImageCheckError as error:
         console.print(f"infrakit: {error}", markup=False)
         return EXIT_FAILED
+
+
+def _plan(environment: Environment, args: argparse.Namespace) -> int:
+    from infrakit.stacks.names import stacks_in_deploy_order
+
+    stacks = stacks_in_deploy_order(environment)
+    stack = args.stack or environment.name
+    if stack not in stacks:
+        console.print(
+            f"infrakit: --stack {stack}: the stacks of '{environment.name}' are {', '.join(stacks)}",
+            markup=False,
+        )
+        return EXIT_CONFIG_ERROR
+    return _plan_gate(environment, args).check(stack)
+
+
+def _plan_gate(environment: Environment, args: argparse.Namespace) -> PlanGate:
+    """Plans in cdktf.out/stacks, after a synth of the environment into it, so that the plan is
+    of the environment file as it is now (the synth is skipped when nothing changed)."""
+    from infrakit.deploy.plan_gate import PlanGate, run_program
+
+    project = Path.cwd()
+    outdir = project / "cdktf.out"
+    outdir.mkdir(exist_ok=True)  # main.py --outdir takes an existing directory only
+    return PlanGate(
+        run=run_program,
+        stacks_dir=outdir / "stacks",
+        allow_replace=args.allow_replace,
+        show=console.print,
+        say=lambda line: console.print(f"infrakit: {line}", markup=False),
+        binary=os.environ.get("TERRAFORM_BINARY_NAME", "terraform"),
+        synth=[
+            sys.executable,
+            "main.py",
+            "--environments-dir",
+            str(args.environments_dir),
+            "--outdir",
+            outdir.name,
+            environment.name,
+        ],
+        project_root=project,
+    )
 
 
 def _summary(environment: Environment) -> int:
@@ -408,6 +476,8 @@ LEFT_BEHIND = {
     "validate": "nothing was changed (validation only reads)",
     "preflight": "nothing was changed (preflight only reads)",
     "deploy": "Terraform stops at a safe point and keeps its state; run the deploy again to finish",
+    "plan": "nothing was changed (a plan only reads; Terraform was left to stop and release its state "
+    "lock, and the plan file was removed)",
     "summary": "nothing was changed (summary only reads)",
 }
 

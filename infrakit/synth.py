@@ -57,7 +57,8 @@ def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
     from cdktf import App
 
     from infrakit.stacks.environment_stack import EnvironmentStack
-    from infrakit.stacks.images_stack import ImagesStack, image_services
+    from infrakit.stacks.images_stack import ImagesStack
+    from infrakit.stacks.names import image_services
 
     # Stack traces in construct metadata hold absolute paths; leaving them out keeps
     # synthesized output byte-identical across machines.
@@ -213,7 +214,7 @@ def _report_config_problems(environments_dir: Path, names: Sequence[str]) -> int
 
 def _stack_names(environments: Sequence[Environment]) -> set[str]:
     """Each environment's stack and its supporting stacks, which share its file."""
-    from infrakit.stacks.images_stack import image_services, images_stack_name
+    from infrakit.stacks.names import image_services, images_stack_name
 
     names = {e.name for e in environments}
     return names | {images_stack_name(e.name) for e in environments if image_services(e)}

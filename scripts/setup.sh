@@ -7,6 +7,9 @@
 # when an image it names is not in ECR. After deploy: migrations, Qdrant collections, connection
 # checks, then a summary of what was deployed and where.
 # --skip-deploy skips synth and deploy and bootstraps what is already deployed (if anything).
+# A cloud deploy plans each stack first, shows what it adds, changes, replaces and destroys, and
+# stops (status 1) where a stateful resource would be replaced or destroyed;
+# --allow-replace ADDRESS (repeatable) lets the deploy replace or destroy that resource.
 # Safe to re-run. Exit codes: 1 a step failed, 2 usage or configuration error, 3 a deploy
 # prerequisite is missing (nothing was deployed).
 set -euo pipefail
@@ -24,9 +27,14 @@ env_name="local"
 skip_deploy=0
 auto_approve=0
 env_given=0
+allow_replace=()
+wants_address=0
 for arg in "$@"; do
+  if [ "$wants_address" = 1 ]; then allow_replace+=(--allow-replace "$arg"); wants_address=0; continue; fi
   case "$arg" in
     --skip-deploy) skip_deploy=1 ;;
+    --allow-replace) wants_address=1 ;;
+    --allow-replace=*) allow_replace+=(--allow-replace "${arg#*=}") ;;
     --auto-approve) auto_approve=1 ;;
     -h|--help) usage 0 ;;
     -*) echo "setup: unknown option '$arg'" >&2; usage ;;
@@ -35,6 +43,10 @@ for arg in "$@"; do
       env_name="$arg"; env_given=1 ;;
   esac
 done
+[ "$wants_address" = 0 ] || { echo "setup: --allow-replace needs the address of a resource" >&2; usage; }
+if [ "$skip_deploy" = 1 ] && [ "${#allow_replace[@]}" -gt 0 ]; then
+  echo "setup: --allow-replace applies to a deploy; --skip-deploy deploys nothing" >&2; usage
+fi
 
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -103,9 +115,10 @@ python -m infrakit preflight --env "$env_name" \
   || fail "not deploying '$env_name': fix the above and re-run, or pass --skip-deploy" 3
 
 # A cloud environment deploys its images stack first, then checks that every image it names is
-# in ECR (stopping with the push commands if not), then deploys itself.
+# in ECR (stopping with the push commands if not), then deploys itself. Each of its stacks is
+# planned first, and a plan that would lose a stateful resource stops the deploy.
 step "deploying '$env_name' with cdktf"
-deploy_args=(deploy --env "$env_name")
+deploy_args=(deploy --env "$env_name" "${allow_replace[@]}")
 [ "$auto_approve" = 1 ] && deploy_args+=(--auto-approve)
 python -m infrakit "${deploy_args[@]}" || fail "deploy of '$env_name' stopped (see above)" $?
 

@@ -15,7 +15,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from infrakit import cli
 from infrakit.config.loader import load_environment
 from infrakit.deploy.images import ImageCheckError
 from infrakit.deploy.order import deploy_in_order
@@ -154,22 +153,4 @@ def test_local_has_no_images_stack(ecr) -> None:
     assert run.calls == [[CDKTF, "deploy", "local", "--auto-approve"]]
 
 
-def test_the_deploy_command_runs_the_same_order(ecr, monkeypatch, tmp_path, capsys) -> None:
-    """`python -m infrakit deploy --env dev`, with cdktf recorded and ECR stubbed."""
-    client, stubber = ecr
-    for service in ("api", "worker"):
-        repository_found(stubber, f"infrakit-dev-{service}")
-        image_found(stubber, f"infrakit-dev-{service}")
-    calls: list[list[str]] = []
-
-    def fake_run(argv: list[str], check: bool) -> Any:
-        calls.append(argv)
-        return type("Done", (), {"returncode": 0})()
-
-    monkeypatch.setattr(cli.subprocess, "run", fake_run)
-    monkeypatch.setattr(boto3, "client", lambda service, region_name=None: client)
-    monkeypatch.chdir(tmp_path)
-    code = cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", "--env", "dev"])
-    assert code == 0
-    assert [argv[1:] for argv in calls] == [["deploy", "dev-images"], ["deploy", "dev"]]
-    assert calls[0][0] == str(tmp_path / "node_modules" / ".bin" / "cdktf")
+# `python -m infrakit deploy` end to end, with its plan steps: tests/test_plan_in_deploy.py.

@@ -18,7 +18,7 @@ import pytest
 from infrakit.config import ConfigError, Environment, EnvironmentConfig
 from infrakit.config.loader import load_environment
 from infrakit.config.qdrant_cloud import QdrantBackups
-from infrakit.constructs.protection import STATEFUL_TYPES
+from infrakit.constructs.protection import PROTECTED_TYPES
 from tests.conftest import ENVIRONMENTS, synth
 from tests.terraform_console import evaluate
 
@@ -31,7 +31,7 @@ def stateful(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         f"{kind}.{name}": resource
         for kind, resources in document.get("resource", {}).items()
-        if kind in STATEFUL_TYPES
+        if kind in PROTECTED_TYPES
         for name, resource in resources.items()
     }
 
@@ -39,7 +39,7 @@ def stateful(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_every_stateful_resource_of_a_protected_environment_refuses_destroy(synthesized: Path, env: str):
     found = {**stateful(stack(synthesized, env)), **stateful(stack(synthesized, f"{env}-images"))}
-    assert {address.split(".")[0] for address in found} == set(STATEFUL_TYPES)  # each kind is there
+    assert {address.split(".")[0] for address in found} == set(PROTECTED_TYPES)  # each kind is there
     unprotected = [a for a, r in found.items() if r.get("lifecycle", {}).get("prevent_destroy") is not True]
     assert not unprotected
 

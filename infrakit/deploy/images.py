@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from infrakit.config import Environment
-from infrakit.stacks.images_stack import image_services, images_stack_name, repository_name
+from infrakit.stacks.names import image_services, images_stack_name, repository_name
 
 
 class ImageCheckError(Exception):

@@ -1,17 +1,24 @@
-"""The deploy order the toolkit enforces: the images stack, the image check, the environment."""
+"""The deploy order the toolkit enforces: the images stack, the image check, the environment, each
+stack planned first by the plan gate (infrakit/deploy/plan_gate.py), which refuses data loss."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from infrakit.config import Environment
 from infrakit.deploy.images import missing_images
-from infrakit.stacks.images_stack import image_services, images_stack_name
+from infrakit.stacks.names import image_services, images_stack_name
 
 EXIT_FAILED = 1
 
 RunCommand = Callable[[Sequence[str]], int]
+
+
+class StackPlanner(Protocol):
+    """Plans a stack and shows the summary; returns 0 to deploy it, else the exit code to stop with."""
+
+    def check(self, stack: str, *, last: bool = True) -> int: ...
 
 
 def deploy_in_order(
@@ -22,11 +29,19 @@ def deploy_in_order(
     cdktf: str,
     auto_approve: bool,
     say: Callable[[str], None],
+    plan: StackPlanner | None = None,
 ) -> int:
-    """Deploy with `cdktf deploy`, stack by stack; stop at the first step that fails."""
+    """Deploy with `cdktf deploy`, stack by stack; stop at the first step that fails.
+
+    `plan`, for an environment with remote state, plans each stack right before its deploy; None
+    deploys without a plan gate (`local`, whose state is a local file).
+    """
     extra = ["--auto-approve"] if auto_approve else []
     if image_services(environment):
         images = images_stack_name(environment.name)
+        if plan is not None and (code := plan.check(images, last=False)) != 0:
+            say(f"not deploying {images} (see the plan above); nothing was deployed")
+            return code
         say(f"deploying {images}: the image repositories")
         if (code := run([cdktf, "deploy", images, *extra])) != 0:
             say(f"cdktf deploy {images} failed (see above); nothing else was deployed")
@@ -39,6 +54,9 @@ def deploy_in_order(
                 say(image.explain(environment, region))
             say(f"not deploying {environment.name}: its services would start without their images")
             return EXIT_FAILED
+    if plan is not None and (code := plan.check(environment.name, last=True)) != 0:
+        say(f"not deploying {environment.name} (see the plan above)")
+        return code
     say(f"deploying {environment.name}")
     if (code := run([cdktf, "deploy", environment.name, *extra])) != 0:
         say(f"cdktf deploy {environment.name} failed (see above)")

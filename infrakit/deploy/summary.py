@@ -12,7 +12,7 @@ from pathlib import Path
 
 from infrakit.bootstrap.endpoints import stack_outputs
 from infrakit.config import Environment
-from infrakit.stacks.images_stack import image_services, images_stack_name
+from infrakit.stacks.names import image_services, images_stack_name
 
 
 def deployed_summary(

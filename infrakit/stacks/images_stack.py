@@ -14,23 +14,9 @@ from constructs import Construct
 
 from infrakit.config import Environment
 from infrakit.constructs.protection import prevent_destroy
+from infrakit.stacks.names import image_services, images_stack_name, repository_name
 from infrakit.stacks.provider_sources import qualify_provider_sources
 from infrakit.stacks.state import configure_state
-
-APP_SERVICES = ("api", "worker")
-
-
-def images_stack_name(environment_name: str) -> str:
-    return f"{environment_name}-images"
-
-
-def image_services(environment: Environment) -> list[str]:
-    """The app services that run from images in the environment's registry (Fargate)."""
-    return [name for name in APP_SERVICES if getattr(environment.config, name).backend == "fargate"]
-
-
-def repository_name(environment: Environment, service: str) -> str:
-    return f"{environment.config.project}-{environment.name}-{service}"
 
 
 class ImagesStack(TerraformStack):

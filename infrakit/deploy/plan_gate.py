@@ -1,0 +1,151 @@
+"""The plan gate: before a stack is applied, plan it, show the summary, and refuse data loss.
+
+In cdktf.out/stacks/<stack>: `terraform init` when the stack was never initialised here, then
+`terraform plan -out=<temporary file>` (its output is the user's, shown as it comes) and
+`terraform show -json` of that file, read here and never printed: it holds sensitive values in
+plain text, and so does the plan file, which lives in a private temporary directory and is
+removed however the gate ends. Programs run through an injectable `RunProgram`, so tests need
+neither Terraform nor a provider.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.console import RenderableType
+
+from infrakit.bootstrap.redaction import redact
+from infrakit.deploy.plan import PlanFormatError, decide, parse_plan
+from infrakit.deploy.plan_table import render_summary, verdict_lines
+
+EXIT_FAILED = 1
+EXIT_NOT_READY = 3
+LOCK_TIMEOUT = "60s"  # another apply holding the state lock: wait a little, then say so
+
+
+@dataclass(frozen=True)
+class Finished:
+    code: int
+    stdout: str = ""  # only when captured
+    stderr: str = ""
+
+
+class RunProgram(Protocol):
+    def __call__(self, argv: Sequence[str], *, cwd: Path, capture: bool = False) -> Finished: ...
+
+
+def run_program(
+    argv: Sequence[str], *, cwd: Path, capture: bool = False, environ: Mapping[str, str] = os.environ
+) -> Finished:
+    """Run a program; its output goes to the terminal unless captured. On Ctrl-C, wait for it:
+    Terraform stops at a safe point on the same Ctrl-C and releases its state lock, which a
+    killed Terraform would leave held. A second Ctrl-C exits at once (infrakit.cli.Interruption)."""
+    pipe = subprocess.PIPE if capture else None
+    env = {**environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    with subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=pipe, stderr=pipe, text=True) as process:
+        try:
+            stdout, stderr = process.communicate()
+        except KeyboardInterrupt:
+            process.communicate()  # reads what is left, so that a full pipe cannot block its exit
+            raise
+    return Finished(process.returncode, stdout or "", stderr or "")
+
+
+class Stopped(Exception):
+    """A step of the gate failed and said why; `code` is the exit code to stop with."""
+
+    def __init__(self, code: int):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class PlanGate:
+    """Plans each stack of a run before it is applied; `check` returns the exit code to stop with,
+    or 0 to go ahead. The allowances span the run: see infrakit.deploy.plan.decide."""
+
+    run: RunProgram
+    stacks_dir: Path  # cdktf.out/stacks
+    allow_replace: Collection[str]
+    show: Callable[[RenderableType], None]
+    say: Callable[[str], None]
+    binary: str = "terraform"  # TERRAFORM_BINARY_NAME
+    synth: Sequence[str] | None = None  # run once, before the first plan, in the project root
+    project_root: Path = Path()
+    matched: set[str] = field(default_factory=set, init=False)
+    synthesized: bool = field(default=False, init=False)
+
+    def check(self, stack: str, *, last: bool = True) -> int:
+        try:
+            self._synthesize()
+            summary = parse_plan(self._plan(stack), stack)
+        except Stopped as stopped:
+            return stopped.code
+        except PlanFormatError as error:
+            self.say(str(error))
+            return EXIT_FAILED
+        except OSError as error:
+            if error.filename != self.binary:
+                raise
+            self.say(
+                f"could not run {self.binary}: {error.strerror}. Install Terraform >= 1.10, or "
+                "OpenTofu >= 1.10 with TERRAFORM_BINARY_NAME=tofu"
+            )
+            return EXIT_NOT_READY
+        verdict = decide(summary, self.allow_replace, matched_earlier=self.matched, last=last)
+        self.matched |= verdict.matched
+        self.show(render_summary(summary, verdict))
+        for line in verdict_lines(verdict, stack):
+            self.say(line)
+        return verdict.exit_code
+
+    def _synthesize(self) -> None:
+        if self.synth is None or self.synthesized:
+            return
+        done = self.run(self.synth, cwd=self.project_root, capture=True)
+        for line in done.stderr.splitlines():
+            self.say(line.removeprefix("infrakit: "))
+        if done.code != 0:
+            self.say("the synth failed (see above); nothing was planned")
+            raise Stopped(done.code)
+        self.synthesized = True
+
+    def _plan(self, stack: str) -> dict[str, Any]:
+        """The plan's JSON document, from Terraform in the stack's directory."""
+        directory = self.stacks_dir / stack
+        if not (directory / "cdk.tf.json").is_file():
+            self.say(f"no synthesized stack in {directory}: run `python main.py {stack}` first")
+            raise Stopped(EXIT_FAILED)
+        if not (directory / ".terraform").is_dir():
+            self.say(f"{stack}: {self.binary} init")
+            if self.run([self.binary, "init", "-input=false"], cwd=directory).code != 0:
+                self.say(f"`{self.binary} init` failed in {directory} (see above); nothing was planned")
+                raise Stopped(EXIT_FAILED)
+        self.say(f"{stack}: planning")
+        with tempfile.TemporaryDirectory(prefix="infrakit-plan-") as private:
+            plan_file = str(Path(private) / f"{stack}.tfplan")
+            planned = self.run(
+                [self.binary, "plan", "-input=false", f"-out={plan_file}", f"-lock-timeout={LOCK_TIMEOUT}"],
+                cwd=directory,
+            )
+            if planned.code != 0:
+                self.say(f"`{self.binary} plan` failed for {stack} (see above); nothing was applied")
+                raise Stopped(EXIT_FAILED)
+            shown = self.run([self.binary, "show", "-json", plan_file], cwd=directory, capture=True)
+        if shown.code != 0:
+            self.say(f"`{self.binary} show -json` failed for {stack}: {redact(shown.stderr.strip())[:500]}")
+            raise Stopped(EXIT_FAILED)
+        try:
+            document = json.loads(shown.stdout)
+        except json.JSONDecodeError:
+            raise PlanFormatError(f"`{self.binary} show -json` printed no JSON for {stack}") from None
+        if not isinstance(document, dict):
+            raise PlanFormatError(f"`{self.binary} show -json` printed no plan object for {stack}")
+        return document

@@ -1,0 +1,111 @@
+"""The plan summary as a person reads it: one table, then the refusal and how to lift it.
+
+Addresses, actions and Terraform's reasons only: never a value from the plan.
+"""
+
+from __future__ import annotations
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from infrakit.deploy.plan import Action, PlannedChange, PlanSummary, Verdict
+from infrakit.deploy.stateful import REPLACEMENT_NOTES
+
+ACTION_STYLES = {
+    Action.ADD: "green",
+    Action.CHANGE: "yellow",
+    Action.REPLACE: "bold red",
+    Action.DESTROY: "bold red",
+    Action.FORGET: "dim",
+}
+
+# Terraform's action_reason values (internal/command/jsonplan), in words.
+REASONS = {
+    "replace_because_cannot_update": "an argument that cannot change in place changed",
+    "replace_because_tainted": "it is tainted: an earlier create or update failed part way",
+    "replace_by_request": "replacement was requested (-replace)",
+    "replace_by_triggers": "a replace_triggered_by reference changed",
+    "delete_because_no_resource_config": "it is no longer in the configuration",
+    "delete_because_wrong_repetition": "count or for_each was added to it or removed from it",
+    "delete_because_count_index": "its count index is now out of range",
+    "delete_because_each_key": "its for_each key is gone",
+    "delete_because_no_module": "its module is gone",
+    "delete_because_no_move_target": "a moved block points at a resource that does not exist",
+}
+
+
+def render_summary(summary: PlanSummary, verdict: Verdict) -> RenderableType:
+    if summary.no_changes:
+        return Text(f"{summary.stack}: no changes")
+    counts = [f"{len(summary.of(a))} to {a.value}" for a in Action if a is not Action.FORGET]
+    if forgotten := summary.of(Action.FORGET):
+        counts.append(f"{len(forgotten)} to forget")
+    table = Table(title=f"{summary.stack}: {', '.join(counts)}", title_justify="left")
+    table.add_column("action")
+    table.add_column("resource", overflow="fold")
+    table.add_column("stateful: holds", overflow="fold")
+    refused = {c.label for c in verdict.refused}
+    allowed = {c.label for c in verdict.allowed}
+    for action in Action:
+        for change in summary.of(action):
+            table.add_row(
+                Text(action.value, style=ACTION_STYLES[action]),
+                Text(change.label),
+                _stateful_cell(change, refused=change.label in refused, allowed=change.label in allowed),
+            )
+    return table
+
+
+def _stateful_cell(change: PlannedChange, *, refused: bool, allowed: bool) -> Text:
+    if change.holds is None:
+        return Text("")
+    cell = Text()
+    if refused:
+        cell.append("REFUSED: ", style="bold red")
+    elif allowed:
+        cell.append("allowed by --allow-replace: ", style="yellow")
+    cell.append(change.holds)
+    return cell
+
+
+def verdict_lines(verdict: Verdict, stack: str) -> list[str]:
+    """What the gate says after the table: refusals with their fix, allowances, stale flags."""
+    lines = [f"allowed by --allow-replace: {_loss(change)}" for change in verdict.allowed]
+    if verdict.refused:
+        count = len(verdict.refused)
+        lines.append(
+            f"refusing: {count} stateful resource{'s' if count > 1 else ''} in {stack} would be "
+            "replaced or destroyed:"
+        )
+        lines += [f"  - {_loss(change)}" for change in verdict.refused]
+        flags = " ".join(f"--allow-replace {change.address}" for change in _unique(verdict.refused))
+        them = "them" if count > 1 else "it"
+        lines.append(f"{stack} was not applied. If you mean to lose {them}, add: {flags}")
+    for address in verdict.stale:
+        lines.append(
+            f"--allow-replace {address}: no plan of this run replaces or destroys it; remove the flag, "
+            "so that it cannot let a later plan lose that resource without asking"
+        )
+    return lines
+
+
+def _loss(change: PlannedChange) -> str:
+    verb = "replaced" if change.action is Action.REPLACE else "destroyed"
+    why = ""
+    if change.reason:
+        words = REASONS.get(change.reason)
+        why = f"{change.reason}: {words}" if words else change.reason
+        if change.forced_by:
+            why += f": {', '.join(change.forced_by)}"
+        why = f" ({why})"
+    note = REPLACEMENT_NOTES.get(change.type)
+    return f"{change.label} would be {verb}{why}; it holds {change.holds}" + (f": {note}" if note else "")
+
+
+def _unique(changes: tuple[PlannedChange, ...]) -> list[PlannedChange]:
+    """One per address: a deposed object shares its address with the current one."""
+    seen: dict[str, PlannedChange] = {}
+    for change in changes:
+        seen.setdefault(change.address, change)
+    return list(seen.values())

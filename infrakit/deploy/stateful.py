@@ -1,0 +1,46 @@
+"""The resource types whose replacement or destruction loses data, or changes a live credential.
+
+The plan gate (infrakit/deploy/plan.py) refuses to replace or destroy a resource of one of these
+types unless `--allow-replace ADDRESS` names it. Each value says what the resource holds, for the
+summary table and the refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+STATEFUL_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        # Deleting a Supabase project deletes its database and the project's backups with it.
+        "supabase_project": "the Postgres database and its backups",
+        # The cluster's nodes hold the collections; a new cluster starts empty, at a new URL.
+        "qdrant-cloud_accounts_cluster": "the vector collections",
+        # Redis holds the worker's BullMQ queues: jobs waiting, delayed and in flight.
+        "aws_elasticache_replication_group": "the queued jobs (Redis)",
+        # A key scheduled for deletion takes with it everything encrypted under it: Redis at rest
+        # and its snapshots, log groups, secrets, images. A new key cannot decrypt any of it.
+        "aws_kms_key": "the key to encrypted data",
+        # A bucket must be emptied to be deleted; its objects (the ALB access logs) go with it.
+        "aws_s3_bucket": "its objects (access logs)",
+        # Tags are immutable and a new repository starts empty: every pushed image is gone.
+        "aws_ecr_repository": "the pushed images",
+        # Its value is the database password or the Redis AUTH token (see REPLACEMENT_NOTES).
+        "random_password": "a live password",
+        # `local`: a named volume holds a local service's data (Postgres, Redis, Qdrant).
+        "docker_volume": "a local service's data",
+    }
+)
+
+# Said in the refusal, where what is lost is not plain from what the resource holds.
+REPLACEMENT_NOTES: Mapping[str, str] = MappingProxyType(
+    {
+        "random_password": "replacing it changes the live database password or Redis AUTH token, "
+        "and running services keep using the old one until they restart",
+    }
+)
+
+
+def what_it_holds(resource_type: str) -> str | None:
+    """What a resource of this type holds that replacing or destroying it loses; None: nothing."""
+    return STATEFUL_TYPES.get(resource_type)

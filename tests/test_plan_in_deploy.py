@@ -1,0 +1,333 @@
+"""The plan gate inside the deploy order: each stack of a cloud environment is planned right before
+its `cdktf deploy`, and a refused plan stops the deploy before that stack.
+
+`deploy_in_order` runs with everything recorded in one list: the synth, each Terraform command of
+the plan gate (the plan JSON is built from our synthesized stacks, see tests/test_plan.py), and each
+`cdktf deploy`. ECR is stubbed as in tests/test_deploy_order.py. The last tests run
+`python -m infrakit deploy` with stand-ins for terraform, cdktf and main.py. What this cannot
+prove: what Terraform, cdktf and ECR really do.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from rich.console import Console
+
+from infrakit import cli
+from infrakit.config.loader import load_environment
+from infrakit.deploy.order import deploy_in_order
+from infrakit.deploy.plan_gate import Finished, PlanGate
+from tests.conftest import ENVIRONMENTS, ROOT
+from tests.test_plan import addresses, plan_json, stack_document
+from tests.test_plan_command import Project, executable
+
+REGISTRY = "480937561234.dkr.ecr.eu-west-1.amazonaws.com"
+CDKTF = "node_modules/.bin/cdktf"
+
+
+@pytest.fixture
+def ecr() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client(
+        "ecr",
+        region_name="eu-west-1",
+        aws_access_key_id="test-only",  # checkov:skip=CKV_SECRET_2: test value
+        aws_secret_access_key="test-only",  # checkov:skip=CKV_SECRET_6: test value
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def images_found(stubber: Stubber, env: str = "dev") -> None:
+    for service in ("api", "worker"):
+        name = f"infrakit-{env}-{service}"
+        stubber.add_response(
+            "describe_repositories",
+            {"repositories": [{"repositoryName": name, "repositoryUri": f"{REGISTRY}/{name}"}]},
+            {"repositoryNames": [name]},
+        )
+        stubber.add_response(
+            "describe_images",
+            {"imageDetails": [{"repositoryName": name, "imageTags": ["0.1.0"]}]},
+            {"repositoryName": name, "imageIds": [{"imageTag": "0.1.0"}]},
+        )
+
+
+class Recorded:
+    """One list of every command, in order: the plan gate's and cdktf's."""
+
+    def __init__(self, plans: Mapping[str, Mapping[str, Any]], stacks_dir: Path):
+        self.calls: list[str] = []
+        self.plans, self.stacks_dir = plans, stacks_dir
+
+    def program(self, argv: Sequence[str], *, cwd: Path, capture: bool = False) -> Finished:
+        where = "project" if cwd == self.stacks_dir.parent.parent else cwd.name
+        self.calls.append(
+            f"{where}: {' '.join(a if not a.startswith('-out=') else '-out=<plan>' for a in argv)}"
+        )
+        if argv[1] == "show":
+            return Finished(0, json.dumps(self.plans[cwd.name]))
+        return Finished(0)
+
+    def cdktf(self, argv: Sequence[str]) -> int:
+        self.calls.append(" ".join(argv))
+        return 0
+
+
+def stacks(tmp_path: Path, synthesized: Path, *names: str) -> Path:
+    """cdktf.out/stacks with the synthesized stacks, each already initialised."""
+    stacks_dir = tmp_path / "cdktf.out" / "stacks"
+    for name in names:
+        (stacks_dir / name / ".terraform").mkdir(parents=True)
+        (stacks_dir / name / "cdk.tf.json").write_text(
+            (synthesized / "stacks" / name / "cdk.tf.json").read_text()
+        )
+    return stacks_dir
+
+
+def deploy(
+    env: str,
+    recorded: Recorded,
+    client: Any,
+    said: list[str],
+    allow_replace: Sequence[str] = (),
+) -> int:
+    gate = PlanGate(
+        run=recorded.program,
+        stacks_dir=recorded.stacks_dir,
+        allow_replace=allow_replace,
+        show=Console(file=io.StringIO()).print,
+        say=said.append,
+        synth=["python", "main.py", env],
+        project_root=recorded.stacks_dir.parent.parent,
+    )
+    return deploy_in_order(
+        load_environment(ENVIRONMENTS / f"{env}.toml"),
+        run=recorded.cdktf,
+        ecr=lambda: client,
+        cdktf=CDKTF,
+        auto_approve=True,
+        say=said.append,
+        plan=gate,
+    )
+
+
+PLANNED_IMAGES = [
+    "dev-images: terraform plan -input=false -out=<plan> -lock-timeout=60s",
+    "dev-images: terraform show -json",
+]
+PLANNED_DEV = ["dev: terraform plan -input=false -out=<plan> -lock-timeout=60s", "dev: terraform show -json"]
+
+
+def shortened(calls: list[str]) -> list[str]:
+    return [c.split(" /")[0] if ": terraform show" in c else c for c in calls]
+
+
+def test_each_stack_is_planned_right_before_its_deploy(ecr, tmp_path, synthesized) -> None:
+    client, stubber = ecr
+    images_found(stubber)
+    stacks_dir = stacks(tmp_path, synthesized, "dev-images", "dev")
+    recorded = Recorded(
+        {
+            "dev-images": plan_json(stack_document(synthesized, "dev-images"), default=["no-op"]),
+            "dev": plan_json(stack_document(synthesized, "dev")),
+        },
+        stacks_dir,
+    )
+    assert deploy("dev", recorded, client, []) == 0
+    assert shortened(recorded.calls) == [
+        "project: python main.py dev",
+        *PLANNED_IMAGES,
+        f"{CDKTF} deploy dev-images --auto-approve",
+        *PLANNED_DEV,
+        f"{CDKTF} deploy dev --auto-approve",
+    ]
+
+
+def test_a_refused_images_plan_deploys_nothing(ecr, tmp_path, synthesized) -> None:
+    client, _ = ecr  # no ECR call is expected: the Stubber fails on any
+    document = stack_document(synthesized, "dev-images")
+    repositories = addresses(document, "aws_ecr_repository")
+    recorded = Recorded(
+        {
+            "dev-images": plan_json(
+                document, dict.fromkeys(repositories, ["delete", "create"]), default=["no-op"]
+            )
+        },
+        stacks(tmp_path, synthesized, "dev-images", "dev"),
+    )
+    said: list[str] = []
+    assert deploy("dev", recorded, client, said) == 1
+    assert shortened(recorded.calls) == ["project: python main.py dev", *PLANNED_IMAGES]
+    assert said[-1] == "not deploying dev-images (see the plan above); nothing was deployed"
+
+
+def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, synthesized) -> None:
+    client, stubber = ecr
+    images_found(stubber)
+    document = stack_document(synthesized, "dev")
+    (group,) = addresses(document, "aws_elasticache_replication_group")
+    recorded = Recorded(
+        {
+            "dev-images": plan_json(stack_document(synthesized, "dev-images"), default=["no-op"]),
+            "dev": plan_json(document, {group: ["delete", "create"]}, default=["no-op"]),
+        },
+        stacks(tmp_path, synthesized, "dev-images", "dev"),
+    )
+    said: list[str] = []
+    assert deploy("dev", recorded, client, said) == 1
+    assert shortened(recorded.calls)[-3:] == [f"{CDKTF} deploy dev-images --auto-approve", *PLANNED_DEV]
+    assert f"dev was not applied. If you mean to lose it, add: --allow-replace {group}" in said
+    assert said[-1] == "not deploying dev (see the plan above)"
+
+
+def test_allow_replace_reaches_the_environment_plan_past_the_images_plan(ecr, tmp_path, synthesized) -> None:
+    client, stubber = ecr
+    images_found(stubber)
+    document = stack_document(synthesized, "dev")
+    (group,) = addresses(document, "aws_elasticache_replication_group")
+    recorded = Recorded(
+        {
+            "dev-images": plan_json(stack_document(synthesized, "dev-images"), default=["no-op"]),
+            "dev": plan_json(document, {group: ["delete", "create"]}, default=["no-op"]),
+        },
+        stacks(tmp_path, synthesized, "dev-images", "dev"),
+    )
+    said: list[str] = []
+    assert deploy("dev", recorded, client, said, allow_replace=[group]) == 0
+    assert recorded.calls[-1] == f"{CDKTF} deploy dev --auto-approve"
+    assert any(line.startswith(f"allowed by --allow-replace: {group} would be replaced") for line in said)
+
+
+def test_an_allowance_no_plan_uses_stops_before_the_environment(ecr, tmp_path, synthesized) -> None:
+    """Only the last plan can tell that no stack uses an allowance; the images stack, which the
+    allowance did not touch, is deployed by then."""
+    client, stubber = ecr
+    images_found(stubber)
+    recorded = Recorded(
+        {
+            "dev-images": plan_json(stack_document(synthesized, "dev-images"), default=["no-op"]),
+            "dev": plan_json(stack_document(synthesized, "dev"), default=["no-op"]),
+        },
+        stacks(tmp_path, synthesized, "dev-images", "dev"),
+    )
+    said: list[str] = []
+    assert deploy("dev", recorded, client, said, allow_replace=["aws_kms_key.typo"]) == 2
+    assert f"{CDKTF} deploy dev --auto-approve" not in recorded.calls
+
+
+def test_local_deploys_without_a_plan(ecr, tmp_path, synthesized) -> None:
+    client, _ = ecr
+    recorded = Recorded({}, tmp_path / "cdktf.out" / "stacks")
+    said: list[str] = []
+    code = deploy_in_order(
+        load_environment(ENVIRONMENTS / "local.toml"),
+        run=recorded.cdktf,
+        ecr=lambda: client,
+        cdktf=CDKTF,
+        auto_approve=True,
+        say=said.append,
+    )
+    assert code == 0
+    assert recorded.calls == [f"{CDKTF} deploy local --auto-approve"]
+
+
+# ----------------------------------------------------------------------------- the deploy command
+
+
+@pytest.fixture
+def project(tmp_path, synthesized, monkeypatch, ecr) -> Project:
+    """The stand-ins of tests/test_plan_command.py, a cdktf that records, and ECR stubbed."""
+    project = Project(tmp_path, synthesized, monkeypatch)
+    cdktf = tmp_path / "node_modules" / ".bin" / "cdktf"
+    cdktf.parent.mkdir(parents=True)
+    executable(cdktf, '#!/bin/sh\nprintf \'cdktf %s\\n\' "$*" >> "$PLAN_TEST_CALLS"\n')
+    client, _ = ecr
+    monkeypatch.setattr(boto3, "client", lambda service, region_name=None: client)
+    return project
+
+
+def deploy_command(*args: str) -> int:
+    return cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", *args])
+
+
+def test_the_deploy_command_plans_each_stack_before_deploying_it(project, ecr, synthesized) -> None:
+    images_found(ecr[1])
+    project.plans(
+        **{
+            "dev-images": plan_json(project.document("dev-images"), default=["no-op"]),
+            "dev": plan_json(project.document("dev")),
+        }
+    )
+    assert deploy_command("--env", "dev", "--auto-approve") == 0
+    assert [" ".join(c.split(" ")[:2]) for c in project.calls()] == [
+        "main.py --environments-dir",
+        "dev-images init",
+        "dev-images plan",
+        "dev-images show",
+        "cdktf deploy",
+        "dev init",
+        "dev plan",
+        "dev show",
+        "cdktf deploy",
+    ]
+    deploys = [c for c in project.calls() if c.startswith("cdktf")]
+    assert deploys == ["cdktf deploy dev-images --auto-approve", "cdktf deploy dev --auto-approve"]
+
+
+def test_the_deploy_command_refuses_and_allow_replace_passes_through(project, ecr, capsys) -> None:
+    document = project.document("dev")
+    (group,) = addresses(document, "aws_elasticache_replication_group")
+    project.plans(
+        **{
+            "dev-images": plan_json(project.document("dev-images"), default=["no-op"]),
+            "dev": plan_json(document, {group: ["delete", "create"]}, default=["no-op"]),
+        }
+    )
+    images_found(ecr[1])
+    assert deploy_command("--env", "dev") == 1
+    assert "cdktf deploy dev" not in project.calls()
+    assert f"add: --allow-replace {group}" in capsys.readouterr().err
+    images_found(ecr[1])
+    assert deploy_command("--env", "dev", "--allow-replace", group) == 0
+    assert project.calls()[-1] == "cdktf deploy dev"
+
+
+def test_allow_replace_on_local_is_a_usage_error(project, capsys) -> None:
+    assert deploy_command("--env", "local", "--allow-replace", "docker_volume.x") == 2
+    assert (
+        "'local' keeps its state in a local file and deploys without a plan gate" in capsys.readouterr().err
+    )
+    assert project.calls() == []
+
+
+# ----------------------------------------------------------------------------- scripts/setup.sh
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["dev", "--allow-replace"], 2, "setup: --allow-replace needs the address of a resource"),
+        (["dev", "--skip-deploy", "--allow-replace=aws_kms_key.k"], 2, "--skip-deploy deploys nothing"),
+        # The address is taken as the flag's value, not as a second environment.
+        (["dev", "--allow-replace", "aws_kms_key.k", "--help"], 0, ""),
+    ],
+)
+def test_setup_reads_allow_replace_before_doing_anything(args, code, says) -> None:
+    """Only the reading of the flag: a deploy that passes it on needs credentials (see the
+    deploy command's tests above for what `python -m infrakit deploy` does with it)."""
+    result = subprocess.run(
+        ["bash", "scripts/setup.sh", *args], cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == code, result.stderr
+    assert says in result.stderr
+    assert "give one environment" not in result.stderr
