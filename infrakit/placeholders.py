@@ -84,6 +84,20 @@ def find_placeholders(config: EnvironmentConfig) -> list[Placeholder]:
             "the ARN of your ACM certificate for domain_name, in aws.region; or remove it, and "
             "infrakit requests one",
         )
+    if config.alarms is not None:
+        for index, email in enumerate(config.alarms.emails):
+            flag(
+                f"alarms.emails[{index}]",
+                email,
+                _reserved_domain(email.rpartition("@")[2]),
+                "the address of the person or list on call, who accepts the confirmation AWS emails it",
+            )
+        flag(
+            "alarms.sns_topic_arn",
+            config.alarms.sns_topic_arn,
+            config.alarms.sns_topic_arn is not None and _example_arn(config.alarms.sns_topic_arn),
+            "the ARN of your SNS topic for alarms, in aws.region; or remove it and list emails",
+        )
     return found
 
 

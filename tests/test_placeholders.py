@@ -33,6 +33,7 @@ DUMMY_CREDENTIALS = {
                 "database.organization_id",
                 "api.load_balancer.domain_name",
                 "api.load_balancer.hosted_zone_id",
+                "alarms.emails[0]",
             ],
         ),
         (
@@ -43,6 +44,7 @@ DUMMY_CREDENTIALS = {
                 "vector_store.package_id",
                 "api.load_balancer.domain_name",
                 "api.load_balancer.hosted_zone_id",
+                "alarms.emails[0]",
             ],
         ),
     ],
@@ -69,6 +71,7 @@ def test_preflight_refuses_the_shipped_dev_file_naming_each_placeholder(tmp_path
         "database.organization_id",
         "api.load_balancer.domain_name",
         "api.load_balancer.hosted_zone_id",
+        "alarms.emails[0]",
     ):
         assert f"environments/dev.toml: {key} is still the example value" in result.stderr, key
     assert "replace it with your Supabase organization slug" in result.stderr
@@ -83,6 +86,7 @@ def test_real_values_pass(tmp_path: Path) -> None:
         ('"00000000-0000-0000-0000-000000000000"', '"7c1e9a52-3f4b-4d8e-9a61-2b5c8d0e4f17"'),
         ("api.prod.example.com", "api.northwind.io"),
         ('"Z0000000000000000000"', '"Z08412341ABCDEFGHIJK"'),
+        ('"oncall@example.com"', '"oncall@northwind.io"'),
     ):
         assert example in text, example
         text = text.replace(example, real)

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from infrakit.config.alarms import AlarmSettings
 from infrakit.config.aws import (
     AwsSettings,
     ElastiCacheRedis,
@@ -202,6 +203,8 @@ class EnvironmentConfig(Model):
     aws: AwsSettings | None = None
     # Without it, state stays in a local file (fine for `local`, not for shared environments).
     state: RemoteState | None = None
+    # Required where a service runs on AWS: who is told when an alarm fires, and the thresholds.
+    alarms: AlarmSettings | None = None
 
     @property
     def services(self) -> dict[str, Any]:
@@ -258,6 +261,29 @@ class EnvironmentConfig(Model):
                 "backups_missing",
                 "vector_store.backups is required where aws.deletion_protection = true: add a "
                 '[vector_store.backups] table, e.g. cron = "0 3 * * *" and retention_days = 7',
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _alarms_reach_someone(self) -> EnvironmentConfig:
+        if self.uses_aws and self.alarms is None:
+            raise PydanticCustomError(
+                "alarms_missing",
+                "alarms is required where services run on AWS: every alarm needs someone to reach. "
+                'Add an [alarms] table with emails = ["oncall@yourcompany.com"] or '
+                'sns_topic_arn = "arn:aws:sns:..."',
+            )
+        if not self.uses_aws and self.alarms is not None:
+            raise PydanticCustomError(
+                "alarms_unused", "alarms watch AWS services, and this environment has none: remove [alarms]"
+            )
+        topic_region = self.alarms.topic_region if self.alarms else None
+        if self.aws is not None and topic_region and topic_region != self.aws.region:
+            raise PydanticCustomError(
+                "alarm_topic_region",
+                "alarms.sns_topic_arn is in {topic}, but CloudWatch alarms publish only to a topic in their "
+                "own region, aws.region = {region}: create the topic there",
+                {"topic": topic_region, "region": self.aws.region},
             )
         return self
 

@@ -45,9 +45,20 @@ class EnvironmentStack(TerraformStack):
             supabase_anon_key=getattr(database, "supabase_anon_key", None),
             supabase_service_role_key=getattr(database, "supabase_service_role_key", None),
         )
-        self._app_services(
+        services = self._app_services(
             contract, cache, vector_store, load_balancer, datastores=[database, cache, vector_store]
         )
+        if self.environment.config.uses_aws:
+            from infrakit.stacks.fargate_wiring import watch_environment
+
+            watch_environment(
+                self,
+                self.environment.config,
+                self.platforms,
+                services,
+                cache=cache,
+                load_balancer=load_balancer,
+            )
 
         publish_contract(self, contract)
         if hasattr(database, "database_migration_url"):
@@ -150,7 +161,9 @@ class EnvironmentStack(TerraformStack):
         vector_store: Any,
         load_balancer: Any,
         datastores: list[Any],
-    ) -> None:
+    ) -> dict[str, Any]:
+        """The services that run on Fargate, by name (alarms watch them)."""
+        on_fargate = {}
         for name in APP_SERVICES:
             config = getattr(self.environment.config, name)
             # Each service gets its own Qdrant key where the backend issues per-service keys.
@@ -182,3 +195,5 @@ class EnvironmentStack(TerraformStack):
                     load_balancer=load_balancer if name == "api" else None,
                 )
                 TerraformOutput(self, f"{name}_image_repository", value=service.repository_url)
+                on_fargate[name] = service
+        return on_fargate

@@ -1,13 +1,16 @@
-"""Wire a Fargate app service to the connection contract and the backends it talks to."""
+"""Wire a Fargate app service to the connection contract and the backends it talks to, and wire
+the environment's monitoring to what runs on AWS."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from infrakit.config.models import FargateApi, FargateWorker
+from infrakit.config.aws import ElastiCacheRedis
+from infrakit.config.models import EnvironmentConfig, FargateApi, FargateWorker
 from infrakit.constructs.aws.fargate_service import Egress, FargateService
 from infrakit.constructs.aws.stored_secret import StoredSecret
 from infrakit.constructs.secret_value import SecretValue
@@ -98,3 +101,36 @@ def fargate_app_service(
             description="from the load balancer",
         )
     return service
+
+
+def watch_environment(
+    scope: Construct,
+    config: EnvironmentConfig,
+    platforms: Platforms,
+    services: Mapping[str, FargateService],
+    *,
+    cache: Any,
+    load_balancer: Any,
+) -> None:
+    """Alarms, their topic and the dashboard, over whichever services run on AWS; each Fargate
+    service gets its deployment alarms here."""
+    from infrakit.constructs.aws.monitoring import EnvironmentMonitoring
+
+    assert config.alarms is not None, "validated: an environment on AWS has [alarms]"
+    aws = platforms.aws
+    elasticache = config.cache if isinstance(config.cache, ElastiCacheRedis) else None
+    fronted = config.api.load_balancer if isinstance(config.api, FargateApi) else None
+    EnvironmentMonitoring(
+        scope,
+        "monitoring",
+        name=platforms.prefix,
+        settings=config.alarms,
+        key=aws.key,
+        region=aws.settings.region,
+        cluster=platforms.ecs_cluster if services else None,
+        services=services,
+        load_balancer=load_balancer,
+        health_check_path=fronted.health_check_path if fronted else None,
+        cache=cache if elasticache else None,
+        cache_nodes=elasticache.num_cache_clusters if elasticache else 0,
+    )

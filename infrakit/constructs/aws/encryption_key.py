@@ -1,4 +1,5 @@
-"""The environment's customer-managed KMS key: logs, secrets, Redis and images are encrypted with it."""
+"""The environment's customer-managed KMS key: logs, secrets, Redis, images and alarm notifications are
+encrypted with it."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from constructs import Construct
 class EnvironmentKey(Construct):
     """One rotating CMK per environment.
 
-    The account root may administer it (so IAM policies can grant use, as AWS recommends), and
+    The account root may administer it (so IAM policies can grant use, as AWS recommends);
     CloudWatch Logs may use it only for this account's log groups, which it needs to
-    encrypt them.
+    encrypt them; and CloudWatch may use it only for this account's alarms, to publish to the
+    encrypted alarm topic.
     """
 
     def __init__(self, scope: Construct, id_: str, *, name: str, deletion_window_days: int):
@@ -26,6 +28,7 @@ class EnvironmentKey(Construct):
         self.region = DataAwsRegion(self, "region").region
         self.partition = DataAwsPartition(self, "partition").partition
         self.account_id = account
+        cloudwatch_alarms = f"arn:{self.partition}:cloudwatch:{self.region}:{account}:alarm"
         # A key policy is a resource policy: "Resource": "*" means this key. It is written on the
         # key itself rather than as an aws_iam_policy_document, whose scanners assume an
         # identity policy and read "*" as every resource in the account.
@@ -57,6 +60,22 @@ class EnvironmentKey(Construct):
                                 f"arn:{self.partition}:logs:{self.region}:{account}:log-group:*"
                             )
                         }
+                    },
+                },
+                {
+                    # The alarm topic is encrypted with this key. CloudWatch publishes to it as its own
+                    # service principal, and without these two actions SNS drops every notification
+                    # while the alarms still show as sent (SNS docs, "compatibility between event
+                    # sources from AWS services and encrypted topics"). The conditions keep it to this
+                    # account's alarms in this region, against the confused-deputy problem.
+                    "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnLike": {"aws:SourceArn": f"{cloudwatch_alarms}:*"},
                     },
                 },
             ],

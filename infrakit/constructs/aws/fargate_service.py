@@ -64,7 +64,8 @@ class FargateService(Construct):
     - Secrets: injected from Secrets Manager by ARN; never plain environment.
     - Roles: the execution role may pull this service's image, write its log group and read
       exactly its secrets; the task role has no permissions.
-    - Deployments: circuit breaker with rollback; target-tracking CPU autoscaling.
+    - Deployments: circuit breaker with rollback, and deployment alarms with rollback once
+      `roll_back_on` names them; target-tracking CPU autoscaling.
     """
 
     def __init__(
@@ -85,15 +86,18 @@ class FargateService(Construct):
     ):
         super().__init__(scope, id_)
         self.service_name = id_
+        self.min_count = config.min_count
+        self.behind_load_balancer = target_group_arn is not None
         port = config.port if isinstance(config, FargateApi) else None
 
         # Created by the images stack, which deploys first; a missing one fails the plan, named.
         repository = DataAwsEcrRepository(self, "images", name=name)
         self.repository_url = repository.repository_url
+        self.log_group_name = f"/infrakit/{name}"
         log_group = encrypted_log_group(
             self,
             "logs",
-            name=f"/infrakit/{name}",
+            name=self.log_group_name,
             key=key,
             retention_days=aws.log_retention_days,
         )
@@ -208,7 +212,23 @@ class FargateService(Construct):
             # Autoscaling owns the running count after creation.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
         )
+        self.service = service
+        self.log_group = log_group
         self._autoscaling(cluster, service, config)
+
+    def roll_back_on(self, alarm_names: Sequence[str]) -> None:
+        """ECS watches these alarms through each deployment and its bake time; if one fires, the
+        deployment fails and the service returns to the last completed task definition.
+
+        ECS ignores the alarms for a deployment that starts while one of them is in ALARM (ECS
+        developer guide, "How CloudWatch alarms detect Amazon ECS deployment failures"), so a fix
+        deployed during an outage is never rolled back by the outage's alarm. What it does not
+        ignore is an alarm that fires mid-deployment for a reason unrelated to the release: pick
+        alarms that judge the release's output (errors, latency), never the deployment's own
+        churn (CPU while new tasks warm up, a running-task count that moves with every rollout).
+        """
+        assert alarm_names, "deployment alarms need at least one alarm"
+        self.service.put_alarms(alarm_names=list(alarm_names), enable=True, rollback=True)
 
     def _plain(self, name: str, value: str) -> str:
         """A value the container definitions can hold as plain JSON.

@@ -78,7 +78,7 @@ class PublicLoadBalancer(Construct):
             retention_days=aws.log_retention_days,
             protect=aws.deletion_protection,
         )
-        balancer = Lb(
+        self.balancer = balancer = Lb(
             self,
             "alb",
             name=f"{name}-api",
@@ -138,7 +138,7 @@ class PublicLoadBalancer(Construct):
             LbListener(
                 self, "http", load_balancer_arn=balancer.arn, port=80, protocol="HTTP", default_action=forward
             )
-        WebFirewall(
+        self.firewall = WebFirewall(
             self,
             "firewall",
             name=f"{name}-api",

@@ -78,7 +78,7 @@ class WebFirewall(Construct):
                 visibility_config=_visibility("rate-limit-per-ip"),
             )
         )
-        acl = Wafv2WebAcl(
+        self.acl = acl = Wafv2WebAcl(
             self,
             "acl",
             name=name,
