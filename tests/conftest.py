@@ -120,3 +120,22 @@ def redis():
 
     with redis_server() as server:
         yield server
+
+
+@pytest.fixture
+def ecr():
+    """ECR faked at the SDK boundary: a real boto3 client under botocore's Stubber, which answers
+    only what a test told it to expect and fails the test on any other call. Nothing reaches AWS.
+    Yields (client, stubber); tests/ecr_stub.py adds the usual answers."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client(
+        "ecr",
+        region_name="eu-west-1",
+        aws_access_key_id="test-only",  # checkov:skip=CKV_SECRET_2: test value
+        aws_secret_access_key="test-only",  # checkov:skip=CKV_SECRET_6: test value
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()

@@ -8,49 +8,18 @@ documents), and what `cdktf deploy` itself does.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from infrakit.config.loader import load_environment
 from infrakit.deploy.images import ImageCheckError
 from infrakit.deploy.order import deploy_in_order
 from tests.conftest import ENVIRONMENTS
+from tests.ecr_stub import REGISTRY, image_found, repository_found
 
-REGISTRY = "480937561234.dkr.ecr.eu-west-1.amazonaws.com"
 CDKTF = "node_modules/.bin/cdktf"
-
-
-@pytest.fixture
-def ecr() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "ecr",
-        region_name="eu-west-1",
-        aws_access_key_id="test-only",  # checkov:skip=CKV_SECRET_2: test value
-        aws_secret_access_key="test-only",  # checkov:skip=CKV_SECRET_6: test value
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
-
-
-def repository_found(stubber: Stubber, name: str) -> None:
-    stubber.add_response(
-        "describe_repositories",
-        {"repositories": [{"repositoryName": name, "repositoryUri": f"{REGISTRY}/{name}"}]},
-        {"repositoryNames": [name]},
-    )
-
-
-def image_found(stubber: Stubber, name: str, tag: str = "0.1.0") -> None:
-    stubber.add_response(
-        "describe_images",
-        {"imageDetails": [{"repositoryName": name, "imageTags": [tag]}]},
-        {"repositoryName": name, "imageIds": [{"imageTag": tag}]},
-    )
 
 
 class Recorder:

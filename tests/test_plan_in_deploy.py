@@ -13,13 +13,12 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from rich.console import Console
 
 from infrakit import cli
@@ -27,39 +26,11 @@ from infrakit.config.loader import load_environment
 from infrakit.deploy.order import deploy_in_order
 from infrakit.deploy.plan_gate import Finished, PlanGate
 from tests.conftest import ENVIRONMENTS, ROOT
+from tests.ecr_stub import images_found
 from tests.test_plan import addresses, plan_json, stack_document
 from tests.test_plan_command import Project, executable
 
-REGISTRY = "480937561234.dkr.ecr.eu-west-1.amazonaws.com"
 CDKTF = "node_modules/.bin/cdktf"
-
-
-@pytest.fixture
-def ecr() -> Iterator[tuple[Any, Stubber]]:
-    client = boto3.client(
-        "ecr",
-        region_name="eu-west-1",
-        aws_access_key_id="test-only",  # checkov:skip=CKV_SECRET_2: test value
-        aws_secret_access_key="test-only",  # checkov:skip=CKV_SECRET_6: test value
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
-
-
-def images_found(stubber: Stubber, env: str = "dev") -> None:
-    for service in ("api", "worker"):
-        name = f"infrakit-{env}-{service}"
-        stubber.add_response(
-            "describe_repositories",
-            {"repositories": [{"repositoryName": name, "repositoryUri": f"{REGISTRY}/{name}"}]},
-            {"repositoryNames": [name]},
-        )
-        stubber.add_response(
-            "describe_images",
-            {"imageDetails": [{"repositoryName": name, "imageTags": ["0.1.0"]}]},
-            {"repositoryName": name, "imageIds": [{"imageTag": "0.1.0"}]},
-        )
 
 
 class Recorded:
