@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the toolchain, synthesize and deploy one environment, then bootstrap it.
 #
-#   scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve]
+#   scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve] [--allow-replace ADDRESS]...
 #
 # ENV defaults to "local". A cloud environment deploys ENV-images first, and stops before ENV
 # when an image it names is not in ECR. After deploy: migrations, Qdrant collections, connection
@@ -118,7 +118,7 @@ python -m infrakit preflight --env "$env_name" \
 # in ECR (stopping with the push commands if not), then deploys itself. Each of its stacks is
 # planned first, and a plan that would lose a stateful resource stops the deploy.
 step "deploying '$env_name' with cdktf"
-deploy_args=(deploy --env "$env_name" "${allow_replace[@]}")
+deploy_args=(deploy --env "$env_name" ${allow_replace[@]+"${allow_replace[@]}"})
 [ "$auto_approve" = 1 ] && deploy_args+=(--auto-approve)
 python -m infrakit "${deploy_args[@]}" || fail "deploy of '$env_name' stopped (see above)" $?
 

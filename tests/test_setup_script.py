@@ -87,5 +87,5 @@ def test_help_prints_the_usage_and_exits_0_before_doing_anything(flag):
     assert result.stderr == ""
     usage = result.stdout.splitlines()
     assert usage[0] == "Install the toolchain, synthesize and deploy one environment, then bootstrap it."
-    assert "  scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve]" in usage
+    assert "  scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve] [--allow-replace ADDRESS]..." in usage
     assert usage[-1] == "prerequisite is missing (nothing was deployed)."
