@@ -2,8 +2,8 @@
 what only a Docker engine can.
 
 The synthesized `local` stack is planned (every string evaluated by `terraform console`), then run in
-a private network namespace, one record per check. It needs root for the namespace: CI has it; a
-non-root run elsewhere skips with the reason, and CI fails instead of skipping.
+a private network namespace, one record per check. It needs root for the namespace, or passwordless
+sudo (a GitHub runner has it); without either a run skips with the reason, and CI fails instead.
 """
 
 from __future__ import annotations
