@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import threading
 import tomllib
@@ -205,9 +204,12 @@ def _preflight(environment: Environment) -> int:
 def _deploy(environment: Environment, args: argparse.Namespace) -> int:
     from infrakit.deploy.images import ImageCheckError
     from infrakit.deploy.order import deploy_in_order
+    from infrakit.deploy.plan_gate import run_program
 
     def run(argv: Sequence[str]) -> int:
-        return subprocess.run(list(argv), check=False).returncode
+        # On Ctrl-C, wait for cdktf: Terraform stops at a safe point, saves its state and releases
+        # the lock, where subprocess.run would kill it a quarter of a second later.
+        return run_program(argv, cwd=Path.cwd()).code
 
     def ecr() -> Any:
         import boto3
