@@ -13,7 +13,10 @@ import importlib.util
 import os
 import sys
 
-PROVIDER_PACKAGES = ("cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_docker", "cdktf_cdktf_provider_random")
+from infrakit.cdk import SOURCES
+
+# The provider packages infrakit/cdk.py imports from (the ones whose names live in a submodule).
+PROVIDER_PACKAGES = tuple(sorted({module.split(".")[0] for module in SOURCES.values() if "." in module}))
 # Set to 1 to import the packages the usual way (for comparison and troubleshooting).
 EAGER_VARIABLE = "INFRAKIT_EAGER_PROVIDER_IMPORTS"
 

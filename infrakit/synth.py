@@ -54,8 +54,7 @@ def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
 
     load_providers_on_demand()
     # Imported here so that configuration errors are reported before jsii and Node start.
-    from cdktf import App
-
+    from infrakit.cdk import App
     from infrakit.stacks.environment_stack import EnvironmentStack
     from infrakit.stacks.images_stack import ImagesStack
     from infrakit.stacks.names import image_services

@@ -33,8 +33,7 @@ def environment_with(name: str = "local", **changes: dict[str, Any]) -> Environm
 
 def synth(environment: Environment) -> str:
     """Synthesize one environment stack with cdktf's Testing API; returns cdk.tf.json text."""
-    from cdktf import Testing
-
+    from infrakit.cdk import Testing
     from infrakit.stacks.environment_stack import EnvironmentStack
 
     app = Testing.app(stack_traces=False)

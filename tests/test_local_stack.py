@@ -5,12 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from cdktf import Testing
-from cdktf_cdktf_provider_docker.container import Container
-from cdktf_cdktf_provider_docker.image import Image
-from cdktf_cdktf_provider_docker.network import Network
-from cdktf_cdktf_provider_random.password import Password
-
+from infrakit.cdk import Container, Image, Network, Password, Testing
 from infrakit.contract import SENSITIVE
 from tests.conftest import environment_with, synth
 

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 import pytest
-from cdktf import TerraformOutput, TerraformStack, Testing
 
 from infrakit.bindings import qdrant_cloud as qc
+from infrakit.cdk import TerraformOutput, TerraformStack, Testing
 from infrakit.config.qdrant_cloud import QdrantCloud
 from infrakit.constructs.qdrant_cloud.cluster import QdrantCloudCluster
 

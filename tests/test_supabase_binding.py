@@ -7,9 +7,6 @@ import json
 from typing import Any
 
 import pytest
-from cdktf import TerraformOutput, TerraformStack, Testing
-from cdktf_cdktf_provider_random.password import Password
-from cdktf_cdktf_provider_random.provider import RandomProvider
 
 from infrakit.bindings.supabase import (
     DataSupabaseApikeys,
@@ -19,6 +16,7 @@ from infrakit.bindings.supabase import (
     SupabaseProvider,
     SupabaseSettings,
 )
+from infrakit.cdk import Password, RandomProvider, TerraformOutput, TerraformStack, Testing
 from infrakit.config.supabase import SupabasePostgres
 from infrakit.constructs.supabase.database import SupabaseDatabase
 

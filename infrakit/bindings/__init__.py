@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsii
-from cdktf import (
+from constructs import Construct
+
+from infrakit.cdk import (
     TerraformDataSource,
     TerraformProvider,
     TerraformProviderGeneratorMetadata,
@@ -24,7 +26,6 @@ from cdktf import (
     TerraformResourceLifecycle,
     Token,
 )
-from constructs import Construct
 
 
 def compact(value: Any) -> Any:

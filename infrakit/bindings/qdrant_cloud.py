@@ -11,10 +11,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import Fn, TerraformProviderGeneratorMetadata, TerraformResourceLifecycle, Token
 from constructs import Construct
 
 from infrakit.bindings import BoundDataSource, BoundProvider, BoundResource, is_token, require_text
+from infrakit.cdk import Fn, TerraformProviderGeneratorMetadata, TerraformResourceLifecycle, Token
 
 SOURCE = "qdrant/qdrant-cloud"
 VERSION = "1.28.0"

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from cdktf import Fn, TerraformProviderGeneratorMetadata, Token
 from constructs import Construct
 
 from infrakit.bindings import BoundDataSource, BoundProvider, BoundResource, is_token, require_text
+from infrakit.cdk import Fn, TerraformProviderGeneratorMetadata, Token
 from infrakit.config.supabase import InstanceSize
 
 SOURCE = "supabase/supabase"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from infrakit.deploy.stateful import STATEFUL_TYPES
 
 if TYPE_CHECKING:
-    from cdktf import TerraformResource
+    from infrakit.cdk import TerraformResource
 
 # The stateful types (what each holds: infrakit/deploy/stateful.py) that refuse destroy. The others
 # there are guarded by the plan gate only: a generated password and a local Docker volume.

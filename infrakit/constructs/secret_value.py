@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformStack, TerraformVariable
-from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
+from infrakit.cdk import Password, TerraformStack, TerraformVariable
 from infrakit.config.types import SecretRef
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from cdktf import TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_random.provider import RandomProvider
 from constructs import Construct
 
+from infrakit.cdk import RandomProvider, TerraformOutput, TerraformStack
 from infrakit.config import Environment
 from infrakit.contract import ConnectionContract, Endpoint
 from infrakit.stacks.outputs import publish_contract

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from infrakit.cdk import VpcSecurityGroupIngressRule
 from infrakit.config.aws import ElastiCacheRedis
 from infrakit.config.models import EnvironmentConfig, FargateApi, FargateWorker
 from infrakit.constructs.aws.fargate_service import Egress, FargateService

@@ -9,9 +9,9 @@ images stack is missing.
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput, TerraformStack
 from constructs import Construct
 
+from infrakit.cdk import TerraformOutput, TerraformStack
 from infrakit.config import Environment
 from infrakit.constructs.protection import prevent_destroy
 from infrakit.stacks.names import image_services, images_stack_name, repository_name
@@ -22,8 +22,7 @@ from infrakit.stacks.state import configure_state
 class ImagesStack(TerraformStack):
     def __init__(self, scope: Construct, environment: Environment):
         super().__init__(scope, images_stack_name(environment.name))
-        from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-
+        from infrakit.cdk import AwsProvider, AwsProviderDefaultTags
         from infrakit.constructs.aws.encryption_key import EnvironmentKey
         from infrakit.constructs.aws.image_repository import ImageRepository
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformOutput, TerraformStack
-
+from infrakit.cdk import TerraformOutput, TerraformStack
 from infrakit.contract import SENSITIVE, ConnectionContract
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from cdktf import TerraformStack
-
+from infrakit.cdk import TerraformStack
 from infrakit.config import Environment
 
 if TYPE_CHECKING:
@@ -35,8 +34,7 @@ class Platforms:
 
     @cached_property
     def docker(self) -> LocalNetwork:
-        from cdktf_cdktf_provider_docker.provider import DockerProvider
-
+        from infrakit.cdk import DockerProvider
         from infrakit.constructs.docker.network import LocalNetwork
 
         DockerProvider(self._stack, "docker")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformProvider, TerraformStack
+from infrakit.cdk import TerraformProvider, TerraformStack
 
 
 def qualify_provider_sources(stack: TerraformStack) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, S3Backend, TerraformStack
-
+from infrakit.cdk import LocalBackend, S3Backend, TerraformStack
 from infrakit.config import Environment
 
 # S3-native locking (use_lockfile) arrived in Terraform 1.10 and OpenTofu 1.10.

@@ -11,12 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import (
+from constructs import Construct
+
+from infrakit.cdk import (
     CloudwatchMetricAlarm,
     CloudwatchMetricAlarmMetricQuery,
     CloudwatchMetricAlarmMetricQueryMetric,
 )
-from constructs import Construct
 
 # CloudWatch refuses a longer alarm description.
 MAX_DESCRIPTION = 1024

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate, AcmCertificateOptions
-from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
-from cdktf_cdktf_provider_aws.lb import Lb
-from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from constructs import Construct
 
+from infrakit.cdk import (
+    AcmCertificate,
+    AcmCertificateOptions,
+    AcmCertificateValidation,
+    Lb,
+    Route53Record,
+    Route53RecordAlias,
+    TerraformResourceLifecycle,
+)
 from infrakit.config.aws import LoadBalancerSettings
 
 VALIDATION_TTL_SECONDS = 300

@@ -8,9 +8,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from constructs import Construct
 
+from infrakit.cdk import CloudwatchDashboard
 from infrakit.constructs.aws.alarms import RESULT_ID, AlarmRule, Metric, MetricMath
 
 COLUMNS = 3

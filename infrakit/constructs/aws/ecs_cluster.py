@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.ecs_cluster import (
+from constructs import Construct
+
+from infrakit.cdk import (
     EcsCluster,
     EcsClusterConfiguration,
     EcsClusterConfigurationExecuteCommandConfiguration,
     EcsClusterConfigurationExecuteCommandConfigurationLogConfiguration,
     EcsClusterSetting,
 )
-from constructs import Construct
-
 from infrakit.config.aws import AwsSettings
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.log_group import encrypted_log_group

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.elasticache_parameter_group import (
-    ElasticacheParameterGroup,
-    ElasticacheParameterGroupParameter,
-)
-from cdktf_cdktf_provider_aws.elasticache_replication_group import ElasticacheReplicationGroup
-from cdktf_cdktf_provider_aws.elasticache_subnet_group import ElasticacheSubnetGroup
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from cdktf_cdktf_provider_random.id import Id
-from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
+from infrakit.cdk import (
+    ElasticacheParameterGroup,
+    ElasticacheParameterGroupParameter,
+    ElasticacheReplicationGroup,
+    ElasticacheSubnetGroup,
+    Id,
+    Password,
+    SecurityGroup,
+    VpcSecurityGroupIngressRule,
+)
 from infrakit.config.aws import ElastiCacheRedis
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.network import PrivateNetwork

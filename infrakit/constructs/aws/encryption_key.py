@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
-from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
-from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
-from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
+
+from infrakit.cdk import DataAwsCallerIdentity, DataAwsPartition, DataAwsRegion, KmsAlias, KmsKey
 
 
 class EnvironmentKey(Construct):

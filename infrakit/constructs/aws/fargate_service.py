@@ -6,34 +6,32 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from cdktf import TerraformLocal, TerraformResourceLifecycle, Token
-from cdktf_cdktf_provider_aws.appautoscaling_policy import AppautoscalingPolicy
-from cdktf_cdktf_provider_aws.appautoscaling_policy import (
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration as CpuTargetTracking,
-)
-from cdktf_cdktf_provider_aws.appautoscaling_policy import (
-    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification as CpuMetric,
-)
-from cdktf_cdktf_provider_aws.appautoscaling_target import AppautoscalingTarget
-from cdktf_cdktf_provider_aws.data_aws_ecr_repository import DataAwsEcrRepository
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.ecs_service import (
+from constructs import Construct
+
+from infrakit.cdk import (
+    AppautoscalingPolicy,
+    AppautoscalingTarget,
+    DataAwsEcrRepository,
+    DataAwsIamPolicyDocument,
     EcsService,
     EcsServiceDeploymentCircuitBreaker,
     EcsServiceLoadBalancer,
     EcsServiceNetworkConfiguration,
-)
-from cdktf_cdktf_provider_aws.ecs_task_definition import (
     EcsTaskDefinition,
     EcsTaskDefinitionRuntimePlatform,
     EcsTaskDefinitionVolume,
+    IamRole,
+    IamRolePolicy,
+    SecurityGroup,
+    TerraformLocal,
+    TerraformResourceLifecycle,
+    Token,
+    VpcSecurityGroupEgressRule,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from constructs import Construct
-
+from infrakit.cdk import AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration as CpuTargetTracking
+from infrakit.cdk import (
+    AppautoscalingPolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecification as CpuMetric,
+)
 from infrakit.config.aws import AwsSettings
 from infrakit.config.models import FargateApi, FargateWorker
 from infrakit.constructs.aws.ecs_cluster import ServiceCluster

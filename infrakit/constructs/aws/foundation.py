@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from infrakit.cdk import AwsProvider, AwsProviderDefaultTags
 from infrakit.config.aws import AwsSettings
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.network import PrivateNetwork

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.ecr_repository import (
+from constructs import Construct
+
+from infrakit.cdk import (
     EcrRepository,
     EcrRepositoryEncryptionConfiguration,
     EcrRepositoryImageScanningConfiguration,
 )
-from constructs import Construct
-
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 
 

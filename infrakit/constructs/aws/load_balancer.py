@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
-from cdktf_cdktf_provider_aws.lb_listener import (
+from constructs import Construct
+
+from infrakit.cdk import (
+    Lb,
+    LbAccessLogs,
     LbListener,
     LbListenerDefaultAction,
     LbListenerDefaultActionRedirect,
+    LbTargetGroup,
+    LbTargetGroupHealthCheck,
+    SecurityGroup,
+    VpcSecurityGroupEgressRule,
+    VpcSecurityGroupIngressRule,
 )
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
-from constructs import Construct
-
 from infrakit.config.aws import AwsSettings, LoadBalancerSettings
 from infrakit.constructs.aws.access_log_bucket import PREFIX, AccessLogBucket
 from infrakit.constructs.aws.api_domain import ApiDomain

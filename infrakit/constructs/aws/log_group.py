@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from constructs import Construct
 
+from infrakit.cdk import CloudwatchLogGroup
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 
 

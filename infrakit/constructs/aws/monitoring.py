@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cdktf_cdktf_provider_aws.cloudwatch_log_metric_filter import (
-    CloudwatchLogMetricFilter,
-    CloudwatchLogMetricFilterMetricTransformation,
-)
 from constructs import Construct
 
+from infrakit.cdk import CloudwatchLogMetricFilter, CloudwatchLogMetricFilterMetricTransformation
 from infrakit.config.alarms import AlarmSettings
 from infrakit.constructs.aws.alarm_rules import (
     ERROR_LINES,

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import ipaddress
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import DataAwsIamPolicyDocument
-from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
-from cdktf_cdktf_provider_aws.eip import Eip
-from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
-from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
-from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
-from cdktf_cdktf_provider_aws.route_table import RouteTable, RouteTableRoute
-from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.subnet import Subnet
-from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Construct
 
+from infrakit.cdk import (
+    DataAwsIamPolicyDocument,
+    DefaultSecurityGroup,
+    Eip,
+    FlowLog,
+    IamRole,
+    IamRolePolicy,
+    InternetGateway,
+    NatGateway,
+    RouteTable,
+    RouteTableAssociation,
+    RouteTableRoute,
+    Subnet,
+    Vpc,
+)
 from infrakit.config.aws import AwsSettings
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.log_group import encrypted_log_group

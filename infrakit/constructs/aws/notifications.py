@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
-from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
-from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
+from infrakit.cdk import SnsTopic, SnsTopicSubscription
 from infrakit.config.alarms import AlarmSettings
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+from constructs import Construct
+
+from infrakit.cdk import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementCondition,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
-from constructs import Construct
 
 
 def assume_role_policy(scope: Construct, id_: str, service: str) -> str:

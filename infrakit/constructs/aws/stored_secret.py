@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.secretsmanager_secret import SecretsmanagerSecret
-from cdktf_cdktf_provider_aws.secretsmanager_secret_version import SecretsmanagerSecretVersion
 from constructs import Construct
 
+from infrakit.cdk import SecretsmanagerSecret, SecretsmanagerSecretVersion
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 
 # Secrets Manager keeps a deleted secret's name for its recovery window: re-creating an environment

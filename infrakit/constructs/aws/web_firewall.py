@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf_cdktf_provider_aws.wafv2_web_acl import (
+from constructs import Construct
+
+from infrakit.cdk import (
     Wafv2WebAcl,
+    Wafv2WebAclAssociation,
     Wafv2WebAclDefaultAction,
     Wafv2WebAclDefaultActionAllow,
+    Wafv2WebAclLoggingConfiguration,
     Wafv2WebAclRule,
     Wafv2WebAclRuleAction,
     Wafv2WebAclRuleActionBlock,
@@ -17,10 +21,6 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAclRuleVisibilityConfig,
     Wafv2WebAclVisibilityConfig,
 )
-from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
-from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import Wafv2WebAclLoggingConfiguration
-from constructs import Construct
-
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.log_group import encrypted_log_group
 

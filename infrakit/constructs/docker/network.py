@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_docker.network import Network
 from constructs import Construct
+
+from infrakit.cdk import Network
 
 
 class LocalNetwork(Construct):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from cdktf_cdktf_provider_docker.container import (
+from constructs import Construct
+
+from infrakit.cdk import (
     Container,
     ContainerCapabilities,
     ContainerHealthcheck,
@@ -13,11 +15,9 @@ from cdktf_cdktf_provider_docker.container import (
     ContainerNetworksAdvanced,
     ContainerPorts,
     ContainerVolumes,
+    Image,
+    Volume,
 )
-from cdktf_cdktf_provider_docker.image import Image
-from cdktf_cdktf_provider_docker.volume import Volume
-from constructs import Construct
-
 from infrakit.config.types import ContainerSizing
 from infrakit.constructs.docker.network import LocalNetwork
 

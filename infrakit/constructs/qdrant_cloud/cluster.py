@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from cdktf import Fn, Precondition, TerraformResourceLifecycle
 from constructs import Construct
 
 from infrakit.bindings import qdrant_cloud as qc
+from infrakit.cdk import Fn, Precondition, TerraformResourceLifecycle
 from infrakit.config.qdrant_cloud import QdrantCloud
 from infrakit.constructs.protection import prevent_destroy
 from infrakit.contract import Endpoint

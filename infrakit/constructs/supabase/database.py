@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Fn, Token
 from constructs import Construct
 
 from infrakit.bindings.supabase import (
@@ -14,6 +13,7 @@ from infrakit.bindings.supabase import (
     SupabaseProvider,
     SupabaseSettings,
 )
+from infrakit.cdk import Fn, Token
 from infrakit.config.supabase import SupabasePostgres
 from infrakit.config.types import GENERATED
 from infrakit.constructs.protection import prevent_destroy
