@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from infrakit.bootstrap.endpoints import OUTPUT_NAMES
 from infrakit.config import Environment, EnvironmentConfig
 from infrakit.config.loader import load_environment
 
@@ -21,6 +23,27 @@ PYTHON = sys.executable
 
 def local_toml() -> dict[str, Any]:
     return tomllib.loads((ENVIRONMENTS / "local.toml").read_text())
+
+
+def local_text(port_offset: int = 0) -> str:
+    """local.toml as text, its host ports moved by port_offset so that copies can live side by side."""
+    text = (ENVIRONMENTS / "local.toml").read_text()
+    if not port_offset:
+        return text
+    return re.sub(r"(?m)^host_port = (\d+)$", lambda m: f"host_port = {int(m[1]) + port_offset}", text)
+
+
+# The variables that override stack outputs (infrakit/bootstrap/endpoints.py).
+ENDPOINT_VARIABLES = frozenset(name.upper() for name in OUTPUT_NAMES)
+
+
+@pytest.fixture
+def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty working directory, and no endpoint variable from the shell running the tests."""
+    monkeypatch.chdir(tmp_path)
+    for name in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
 
 
 def environment_with(name: str = "local", **changes: dict[str, Any]) -> Environment:

@@ -15,7 +15,6 @@ import threading
 import time
 import tomllib
 from importlib import metadata
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -27,24 +26,10 @@ from tests.standins.qdrant import QdrantStandIn
 
 QDRANT_KEY = "cli-test-qdrant-key-8d2e"  # checkov:skip=CKV_SECRET_6: test value
 MIGRATIONS = ROOT / "supabase" / "migrations"
-ENDPOINT_VARIABLES = (
-    "DATABASE_URL",
-    "DATABASE_MIGRATION_URL",
-    "REDIS_URL",
-    "QDRANT_URL",
-    "QDRANT_API_KEY",
-    "SUPABASE_URL",
-    "SUPABASE_SERVICE_ROLE_KEY",
-)
 
 
-@pytest.fixture(autouse=True)
-def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty working directory, and no endpoint variable from the shell running the tests."""
-    monkeypatch.chdir(tmp_path)
-    for name in ENDPOINT_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+# Every test runs from an empty directory, with no endpoint variable from the shell.
+pytestmark = pytest.mark.usefixtures("elsewhere")
 
 
 @pytest.fixture

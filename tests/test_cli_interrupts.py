@@ -27,20 +27,11 @@ import pytest
 from infrakit import cli
 from infrakit.bootstrap import validate
 from infrakit.bootstrap.migration_lock import LOCK_KEY, WAITING
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, PYTHON, ROOT
 from tests.standins.qdrant import QdrantStandIn
 
 QDRANT_KEY = "interrupt-test-qdrant-key-31f0"  # checkov:skip=CKV_SECRET_6: test value
 MIGRATIONS = ROOT / "supabase" / "migrations"
-ENDPOINT_VARIABLES = {
-    "DATABASE_URL",
-    "DATABASE_MIGRATION_URL",
-    "REDIS_URL",
-    "QDRANT_URL",
-    "QDRANT_API_KEY",
-    "SUPABASE_URL",
-    "SUPABASE_SERVICE_ROLE_KEY",
-}
 QUICK_EXIT_SECONDS = 3.0  # well under every timeout the commands are given below
 
 

@@ -8,17 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import PYTHON, ROOT, local_text
 
 
 def write_env(directory: Path, name: str, text: str) -> Path:
     path = directory / f"{name}.toml"
     path.write_text(text)
     return path
-
-
-def local_text() -> str:
-    return (ENVIRONMENTS / "local.toml").read_text()
 
 
 def run_main(directory: Path, *names: str) -> subprocess.CompletedProcess[str]:

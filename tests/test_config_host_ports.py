@@ -8,21 +8,15 @@ Every file in the environments directory counts, even when only one environment 
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from infrakit.config import ConfigError, load_environments
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import PYTHON, ROOT, local_text
 
 FIX = "environments running side by side cannot publish the same host port: pick another"
-
-
-def local_text(port_offset: int = 0) -> str:
-    text = (ENVIRONMENTS / "local.toml").read_text()
-    return re.sub(r"(?m)^host_port = (\d+)$", lambda m: f"host_port = {int(m[1]) + port_offset}", text)
 
 
 @pytest.fixture

@@ -21,16 +21,10 @@ V1, V2, V3 = "20260101000001", "20260101000002", "20260101000003"
 FIRST = f"{V1}_first.sql"
 SECOND = f"{V2}_second.sql"
 THIRD = f"{V3}_third.sql"
-ENDPOINT_VARIABLES = ("DATABASE_URL", "DATABASE_MIGRATION_URL", "REDIS_URL", "QDRANT_URL", "QDRANT_API_KEY")
 
 
-@pytest.fixture(autouse=True)
-def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty working directory, and no endpoint variable from the shell running the tests."""
-    monkeypatch.chdir(tmp_path)
-    for name in ENDPOINT_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    return tmp_path
+# Every test runs from an empty directory, with no endpoint variable from the shell.
+pytestmark = pytest.mark.usefixtures("elsewhere")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ environments leaves other stacks alone; and nothing that holds Terraform state i
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,15 +12,9 @@ from pathlib import Path
 import pytest
 
 from infrakit import synth_cache
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import PYTHON, ROOT, local_text
 
 UP_TO_DATE = "inputs unchanged"
-
-
-def local_text(port_offset: int = 0) -> str:
-    """local.toml, its host ports moved by port_offset so that two copies can live side by side."""
-    text = (ENVIRONMENTS / "local.toml").read_text()
-    return re.sub(r"(?m)^host_port = (\d+)$", lambda m: f"host_port = {int(m[1]) + port_offset}", text)
 
 
 @pytest.fixture
