@@ -14,12 +14,11 @@ from constructs import Construct
 from infrakit.cdk import RandomProvider, TerraformOutput, TerraformStack
 from infrakit.config import Environment
 from infrakit.contract import ConnectionContract, Endpoint
+from infrakit.stacks.names import APP_SERVICES
 from infrakit.stacks.outputs import publish_contract
 from infrakit.stacks.platforms import Platforms
 from infrakit.stacks.provider_sources import qualify_provider_sources
 from infrakit.stacks.state import configure_state
-
-APP_SERVICES = ("api", "worker")
 
 
 class EnvironmentStack(TerraformStack):

@@ -60,7 +60,6 @@ class ContainerPlan:
 class StackPlan:
     containers: dict[str, ContainerPlan]  # by alias
     outputs: dict[str, str]
-    passwords: dict[str, str]  # `random_password.<id>.result` -> the value used here
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -78,7 +77,7 @@ class StackPlan:
             )
             for alias, c in data["containers"].items()
         }
-        return cls(containers=containers, outputs=data["outputs"], passwords=data["passwords"])
+        return cls(containers=containers, outputs=data["outputs"])
 
 
 def plan_stack(stack: dict[str, Any], *, terraform: str = "terraform") -> StackPlan:
@@ -123,7 +122,7 @@ def plan_stack(stack: dict[str, Any], *, terraform: str = "terraform") -> StackP
                 for p in container.get("ports") or []
             ],
         )
-    return StackPlan(containers=plans, outputs=evaluated["outputs"], passwords=passwords)
+    return StackPlan(containers=plans, outputs=evaluated["outputs"])
 
 
 def password_values(stack: dict[str, Any]) -> dict[str, str]:
