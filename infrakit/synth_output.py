@@ -1,17 +1,17 @@
 """Where a synth's files land in the output directory (cdktf.out).
 
-cdktf's App writes straight into the directory it is given, so a synth cut short (Ctrl-C, a
+The CDK's App writes straight into the directory it is given, so a synth cut short (Ctrl-C, a
 crash) would leave a half-written stack behind for terraform, checkov or the synth cache to
 trust. Stacks are therefore synthesized into a private staging directory inside the output
 directory (same file system, so each move is an atomic rename) and moved into place only once
-cdktf has written them all. Files the synth does not write, such as terraform init's
+the CDK has written them all. Files the synth does not write, such as terraform init's
 .terraform/ and lock file, or state, stay where they are.
 
 A full synth also removes the stacks of environments whose file is gone, so that the policy
 gate (scripts/scan.sh scans cdktf.out/stacks) never passes or fails on a stale stack. A
 directory that holds Terraform state is never removed.
 
-This module imports nothing heavy: a warm run must not pay for pydantic, cdktf or jsii.
+This module imports nothing heavy: a warm run must not pay for pydantic, the CDK or jsii.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STACKS = "stacks"
-# What cdktf writes into every stack directory: cdk.tf.json, or cdk.tf with SYNTH_HCL_OUTPUT.
+# What the CDK writes into every stack directory: cdk.tf.json, or cdk.tf with SYNTH_HCL_OUTPUT.
 STACK_MARKERS = ("cdk.tf.json", "cdk.tf")
 STAGING_PREFIX = ".infrakit-staging-"
 

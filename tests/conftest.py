@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from infrakit import jsii_node
 from infrakit.bootstrap.endpoints import OUTPUT_NAMES
 from infrakit.config import Environment, EnvironmentConfig
 from infrakit.config.loader import load_environment
@@ -55,7 +56,8 @@ def environment_with(name: str = "local", **changes: dict[str, Any]) -> Environm
 
 
 def synth(environment: Environment) -> str:
-    """Synthesize one environment stack with cdktf's Testing API; returns cdk.tf.json text."""
+    """Synthesize one environment stack with the CDK's Testing API; returns cdk.tf.json text."""
+    jsii_node.configure()  # as a synth does, before the first CDK import
     from infrakit.cdk import Testing
     from infrakit.stacks.environment_stack import EnvironmentStack
 

@@ -11,9 +11,15 @@ import pytest
 
 from tests.conftest import ROOT
 
+# CDK Terrain (cdktn) and its providers, and the archived cdktf they replaced.
+CDK_PACKAGES = ("cdktn", "cdktf")
+PROVIDER_PREFIXES = ("cdktn_provider_", "cdktf_cdktf_provider_")
+
 
 def _imports_the_cdk(module: str | None) -> bool:
-    return bool(module) and (module == "cdktf" or module.startswith(("cdktf.", "cdktf_cdktf_provider_")))
+    if not module:
+        return False
+    return module.split(".")[0] in CDK_PACKAGES or module.startswith(PROVIDER_PREFIXES)
 
 
 def test_no_cdk_import_outside_infrakit_cdk() -> None:
@@ -37,11 +43,11 @@ def test_no_cdk_import_outside_infrakit_cdk() -> None:
 
 
 def test_every_name_infrakit_cdk_offers_exists() -> None:
-    """Resolves each name from its module, in a fresh process with the on-demand provider imports,
-    as a synth does: a misspelt module or name after the next bump fails here, not mid-synth."""
+    """Resolves each name from its module, in a fresh process whose Node loads provider modules on
+    demand, as a synth does: a misspelt module or name after the next bump fails here, not mid-synth."""
     code = (
-        "from infrakit.provider_imports import load_providers_on_demand\n"
-        "load_providers_on_demand()\n"
+        "from infrakit import jsii_node\n"
+        "jsii_node.configure()\n"
         "import infrakit.cdk as cdk\n"
         "missing = []\n"
         "for name in cdk.SOURCES:\n"

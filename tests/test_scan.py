@@ -47,8 +47,8 @@ def test_a_secret_planted_in_a_synthesized_file_fails_with_its_location(synthesi
     stacks = only_stack(synthesized, tmp_path, "dev")
     stack = stacks / "dev" / "cdk.tf.json"
     lines = stack.read_text().splitlines()
-    index = next(i for i, line in enumerate(lines) if '"version": "0.21.0"' in line)
-    lines[index] = lines[index].replace('"version": "0.21.0"', f'"version": "0.21.0", "note": "{PLANTED}"')
+    index = next(i for i, line in enumerate(lines) if '"version": "' in line)
+    lines[index] = lines[index].replace('"version": "', f'"note": "{PLANTED}", "version": "', 1)
     stack.write_text("\n".join(lines) + "\n")
     (tmp_path / "repo").mkdir()
     result = gate(stacks, tmp_path / "reports", tmp_path / "repo")

@@ -1,7 +1,7 @@
-"""Hand-written cdktf bindings for providers that have no prebuilt package.
+"""Hand-written CDK bindings for providers that have no prebuilt package.
 
-`cdktf get` needs the network and HashiCorp no longer publishes prebuilt providers (cdktf is
-archived), so each module here binds exactly the arguments infrakit uses, no more. Keyword-only
+`cdktf get` needs the network and neither HashiCorp nor CDK Terrain publishes prebuilt Supabase or
+Qdrant Cloud providers, so each module here binds exactly the arguments infrakit uses, no more. Keyword-only
 constructor arguments make an unknown or missing argument a TypeError at construction, and each
 class checks the obvious value constraints itself, so mistakes surface at synth, not at apply.
 

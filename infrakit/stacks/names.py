@@ -1,6 +1,6 @@
-"""The stacks of an environment and what they are called, without importing cdktf.
+"""The stacks of an environment and what they are called, without importing the CDK.
 
-Importing cdktf starts jsii's Node process in our process group, where a Ctrl-C reaches it too and
+Importing the CDK starts jsii's Node process in our process group, where a Ctrl-C reaches it too and
 it prints a traceback of its own; the deploy commands only need the names.
 """
 

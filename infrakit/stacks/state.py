@@ -6,7 +6,11 @@ from infrakit.cdk import LocalBackend, S3Backend, TerraformStack
 from infrakit.config import Environment
 
 # S3-native locking (use_lockfile) arrived in Terraform 1.10 and OpenTofu 1.10.
-REQUIRED_TERRAFORM = ">= 1.10"
+MINIMUM_TERRAFORM = "1.10"
+REQUIRED_TERRAFORM = f">= {MINIMUM_TERRAFORM}"
+# The same floor as the App context that cdktn checks features against (npm semver ranges).
+# Without it cdktn assumes Terraform >= 1.5.7 and refuses use_lockfile at synth.
+TARGET_VERSIONS = {product: f">={MINIMUM_TERRAFORM}.0" for product in ("terraform", "opentofu")}
 
 
 def configure_state(
@@ -21,12 +25,12 @@ def configure_state(
         # root and keeps absolute paths out of the synthesized output.
         LocalBackend(stack, path=f"../../../terraform.{name}.tfstate")
         return
-    backend = S3Backend(
+    # S3-native state locking (Terraform and OpenTofu >= 1.10); dynamodb_table locking is deprecated.
+    S3Backend(
         stack,
         bucket=remote.bucket,
         key=f"{remote.key_prefix}/{name}.tfstate",
         region=remote.region,
         encrypt=True,
+        use_lockfile=True,
     )
-    # cdktf 0.21 has no prop for it; dynamodb_table locking is deprecated.
-    backend.add_override("use_lockfile", True)
