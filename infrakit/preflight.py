@@ -99,7 +99,9 @@ def _terraform(
 def _cdktf_cli(project_root: Path) -> Missing | None:
     if (project_root / "node_modules" / ".bin" / "cdktf").exists():
         return None
-    return Missing("the cdktf CLI is not installed", "run scripts/setup.sh (it runs npm ci)")
+    return Missing(
+        "the cdktf command (the CDK Terrain CLI) is not installed", "run scripts/setup.sh (it runs npm ci)"
+    )
 
 
 def _placeholders(environment: Environment) -> list[Missing]:

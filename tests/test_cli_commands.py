@@ -61,7 +61,7 @@ def test_preflight_alone_names_each_missing_prerequisite(monkeypatch, capsys, el
     assert run("preflight") == cli.EXIT_NOT_READY
     err = capsys.readouterr().err
     assert "cannot deploy 'local' yet; missing:" in err
-    assert "the cdktf CLI is not installed" in err
+    assert "the cdktf command (the CDK Terrain CLI) is not installed" in err
     assert f"Docker engine not reachable at unix://{elsewhere}/no-docker.sock (no such socket)" in err
 
 

@@ -80,7 +80,7 @@ def test_unreachable_docker_names_the_host_and_the_fix(local_environment, projec
 
 def test_missing_cdktf_cli_points_at_setup(local_environment, tmp_path):
     (missing,) = check(local_environment, tmp_path)
-    assert "cdktf CLI" in missing.what and "scripts/setup.sh" in missing.fix
+    assert "cdktf command" in missing.what and "scripts/setup.sh" in missing.fix
 
 
 def test_all_missing_prerequisites_are_reported_together(local_environment, tmp_path):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -59,7 +61,7 @@ def test_skip_deploy_makes_the_same_run_succeed_and_a_rerun_installs_nothing(
     result = run_setup(path_without_terraform_or_docker, "local", "--skip-deploy")
     assert result.returncode == 0, result.stderr
     assert "Python dependencies up to date" in result.stderr
-    assert "cdktf CLI up to date" in result.stderr
+    assert "CDK Terrain CLI up to date" in result.stderr
     assert "skipping synth and deploy (--skip-deploy)" in result.stderr
     assert "post-apply: 'local' has no endpoints yet" in result.stderr
 
@@ -89,3 +91,24 @@ def test_help_prints_the_usage_and_exits_0_before_doing_anything(flag):
     assert usage[0] == "Install the toolchain, synthesize and deploy one environment, then bootstrap it."
     assert "  scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve] [--allow-replace ADDRESS]..." in usage
     assert usage[-1] == "prerequisite is missing (nothing was deployed)."
+
+
+def test_a_venv_from_before_the_move_loses_the_archived_cdktf_package(path_without_terraform_or_docker):
+    """A package named cdktf, installed in .venv (metadata only), is uninstalled by pip as setup.sh
+    asks. Cannot prove the same for the real 1 GB packages, which are no longer installed here."""
+    dist_info = Path(sysconfig.get_paths()["purelib"]) / "cdktf-0.21.0.dist-info"
+    dist_info.mkdir()
+    try:
+        (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: cdktf\nVersion: 0.21.0\n")
+        (dist_info / "INSTALLER").write_text("pip\n")
+        (dist_info / "RECORD").write_text(
+            "".join(f"{dist_info.name}/{name},,\n" for name in ("METADATA", "INSTALLER", "RECORD"))
+        )
+        result = run_setup(path_without_terraform_or_docker, "local", "--skip-deploy")
+        assert result.returncode == 0, result.stderr
+        assert "removing the archived cdktf packages: cdktf" in result.stderr
+        assert not dist_info.exists()
+        again = run_setup(path_without_terraform_or_docker, "local", "--skip-deploy")
+        assert "archived" not in again.stderr
+    finally:
+        shutil.rmtree(dist_info, ignore_errors=True)
