@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import tomllib
@@ -350,3 +351,22 @@ def test_dev_is_cheap_and_disposable(stacks):
     assert only(dev, "aws_elasticache_replication_group")["automatic_failover_enabled"] is False
     assert only(dev, "aws_lb")["enable_deletion_protection"] is False
     assert len(resources(dev, "aws_nat_gateway")) == 1
+
+
+def test_every_inline_route_names_every_attribute_of_the_provider_schema(stacks):
+    """Terraform reads aws_route_table's `route` as a list of objects and refuses one that leaves out
+    an attribute of the provider's schema; the binding's RouteTableRoute lists exactly that schema
+    (hashicorp/aws 6.69.1). Cannot prove what that provider plans for the routes: no provider
+    binary can be installed here."""
+    from infrakit.cdk import RouteTableRoute
+
+    schema = set(inspect.signature(RouteTableRoute).parameters)
+    routes = [
+        route
+        for env in CLOUD
+        for table in resources(stacks[env], "aws_route_table")
+        for route in table["route"]
+    ]
+    assert routes
+    for route in routes:
+        assert set(route) == schema, sorted(schema ^ set(route))

@@ -30,6 +30,18 @@ from infrakit.constructs.aws.policy import assume_role_policy, statement
 ANYWHERE = "0.0.0.0/0"
 
 
+def default_route(**target: str) -> RouteTableRoute:
+    """The route to anywhere through `target` (gateway_id=... or nat_gateway_id=...).
+
+    `route` is a list of objects to Terraform, and each object must name every attribute of the
+    provider's schema. The binding writes null for each unset one except odb_network_arn (new in
+    hashicorp/aws 6.x, optional and computed), which it leaves out; Terraform would then refuse
+    the plan ("attribute odb_network_arn is required"). The empty string is what the provider
+    stores for a route without one.
+    """
+    return RouteTableRoute(cidr_block=ANYWHERE, odb_network_arn="", **target)
+
+
 def subnet_cidrs(vpc_cidr: str, zones: int) -> tuple[list[str], list[str]]:
     """Public and private CIDRs, one of each per AZ: 16 equal blocks, publics first, privates from 8."""
     blocks = [str(b) for b in ipaddress.ip_network(vpc_cidr).subnets(prefixlen_diff=4)]
@@ -56,7 +68,7 @@ class PrivateNetwork(Construct):
             self,
             "public-routes",
             vpc_id=vpc.id,
-            route=[RouteTableRoute(cidr_block=ANYWHERE, gateway_id=gateway.id)],
+            route=[default_route(gateway_id=gateway.id)],
             tags={"Name": f"{name}-public"},
         )
 
@@ -104,7 +116,7 @@ class PrivateNetwork(Construct):
                 self,
                 f"private-{index}-routes",
                 vpc_id=vpc.id,
-                route=[RouteTableRoute(cidr_block=ANYWHERE, nat_gateway_id=nat_ids[-1])],
+                route=[default_route(nat_gateway_id=nat_ids[-1])],
                 tags={"Name": f"{name}-private-{index}"},
             )
             RouteTableAssociation(
