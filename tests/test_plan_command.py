@@ -28,13 +28,13 @@ import pytest
 from infrakit import cli
 from infrakit.config.loader import load_environment
 from infrakit.stacks.names import image_services, images_stack_name, stacks_in_deploy_order
-from tests.conftest import ENVIRONMENTS, PYTHON
+from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
 from tests.test_plan import SECRET, addresses, plan_json, stack_document
 
 FAKE_TERRAFORM = r"""#!/bin/sh
 printf '%s %s\n' "$(basename "$PWD")" "$*" >> "$PLAN_TEST_CALLS"
 case "$1" in
-  init) mkdir -p .terraform ;;
+  init) mkdir -p .terraform && "$PLAN_TEST_PYTHON" "$PLAN_TEST_WRITE_LOCK" ;;
   plan)
     for arg in "$@"; do
       case "$arg" in -out=*) printf 'binary plan, secrets inside' > "${arg#-out=}" ;; esac
@@ -44,6 +44,13 @@ case "$1" in
         cat "$PLAN_TEST_FIXTURES/$(basename "$PWD").json" ;;
   *) exit 1 ;;
 esac
+"""
+
+# What `terraform init` leaves besides .terraform/: a lock file holding the versions the stack pins.
+WRITE_LOCK = """import json
+from pathlib import Path
+from tests.test_plan_in_deploy import lock_file, pins
+Path(".terraform.lock.hcl").write_text(lock_file(pins(json.loads(Path("cdk.tf.json").read_text()))))
 """
 
 FAKE_MAIN = """import os, shutil, sys
@@ -79,11 +86,15 @@ class Project:
             directory.mkdir()
         executable(self.bin / binary, FAKE_TERRAFORM)
         (root / "main.py").write_text(FAKE_MAIN)
+        (self.bin / "write_lock.py").write_text(WRITE_LOCK)
         self.environ = {
             "PATH": f"{self.bin}{os.pathsep}{os.environ['PATH']}",
             "PLAN_TEST_CALLS": str(self.calls_file),
             "PLAN_TEST_FIXTURES": str(self.fixtures),
             "PLAN_TEST_SYNTHESIZED": str(synthesized),
+            "PLAN_TEST_PYTHON": PYTHON,
+            "PLAN_TEST_WRITE_LOCK": str(self.bin / "write_lock.py"),
+            "PYTHONPATH": str(ROOT),
             "TMPDIR": str(self.temp),  # where the plan file goes: checked empty afterwards
         }
         for name, value in self.environ.items():

@@ -54,14 +54,30 @@ class Recorded:
         return 0
 
 
+def pins(document: Mapping[str, Any]) -> dict[str, str]:
+    """Each provider the stack requires, `namespace/type`, and the version it pins."""
+    return {p["source"]: p["version"] for p in document["terraform"]["required_providers"].values()}
+
+
+def lock_file(locked: Mapping[str, str], host: str = "registry.terraform.io") -> str:
+    """.terraform.lock.hcl as `terraform init` writes it, each `namespace/type` at its version."""
+    blocks = [
+        f'provider "{host}/{source}" {{\n  version     = "{version}"\n  constraints = "{version}"\n'
+        f'  hashes = [\n    "h1:{"A" * 43}=",\n    "zh:{"0" * 64}",\n  ]\n}}\n'
+        for source, version in locked.items()
+    ]
+    return '# This file is maintained automatically by "terraform init".\n\n' + "\n".join(blocks)
+
+
 def stacks(tmp_path: Path, synthesized: Path, *names: str) -> Path:
-    """cdktf.out/stacks with the synthesized stacks, each already initialised."""
+    """cdktf.out/stacks with the synthesized stacks, each already initialised: .terraform/ and a
+    lock file holding the versions the stack pins."""
     stacks_dir = tmp_path / "cdktf.out" / "stacks"
     for name in names:
         (stacks_dir / name / ".terraform").mkdir(parents=True)
-        (stacks_dir / name / "cdk.tf.json").write_text(
-            (synthesized / "stacks" / name / "cdk.tf.json").read_text()
-        )
+        document = (synthesized / "stacks" / name / "cdk.tf.json").read_text()
+        (stacks_dir / name / "cdk.tf.json").write_text(document)
+        (stacks_dir / name / ".terraform.lock.hcl").write_text(lock_file(pins(json.loads(document))))
     return stacks_dir
 
 

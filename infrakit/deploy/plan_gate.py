@@ -1,6 +1,8 @@
 """The plan gate: before a stack is applied, plan it, show the summary, and refuse data loss.
 
-In cdktf.out/stacks/<stack>: `terraform init` when the stack was never initialised here, then
+In cdktf.out/stacks/<stack>: `terraform init` when the stack was never initialised here, or
+`terraform init -upgrade` when its lock file does not hold the provider versions the stack pins
+(the pins moved since the last init: plain init and plan refuse a lock file that disagrees), then
 `terraform plan -out=<temporary file>` (its output is the user's, shown as it comes) and
 `terraform show -json` of that file, read here and never printed: it holds sensitive values in
 plain text, and so does the plan file, which lives in a private temporary directory and is
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -28,6 +31,9 @@ from infrakit.deploy.plan_table import render_summary, verdict_lines
 EXIT_FAILED = 1
 EXIT_NOT_READY = 3
 LOCK_TIMEOUT = "60s"  # another apply holding the state lock: wait a little, then say so
+LOCK_FILE = ".terraform.lock.hcl"
+# A provider block of the lock file, up to its selected version (its hashes hold no brace).
+LOCKED = re.compile(r'^provider\s+"([^"]+)"\s*\{[^}]*?^\s*version\s*=\s*"([^"]*)"', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,43 @@ def run_program(
             process.communicate()  # reads what is left, so that a full pipe cannot block its exit
             raise
     return Finished(process.returncode, stdout or "", stderr or "")
+
+
+def provider_name(source: str) -> str:
+    """`namespace/type` in lower case, whichever registry host a source or lock address names;
+    a bare type is in the hashicorp namespace, as for Terraform."""
+    return "/".join(["hashicorp", *source.lower().split("/")][-2:])
+
+
+def pin_changes(stack: Mapping[str, Any], lock: str) -> list[str]:
+    """Each provider the stack pins in terraform.required_providers that the lock file's text does
+    not hold at that version, as `hashicorp/aws 6.25.0 -> 6.69.1`; empty when all are locked."""
+    locked = {provider_name(address): version for address, version in LOCKED.findall(lock)}
+    terraform = stack.get("terraform")
+    required = terraform.get("required_providers") if isinstance(terraform, dict) else None
+    changes = []
+    for local_name, provider in (required or {}).items():
+        if not isinstance(provider, dict):
+            continue
+        name = provider_name(str(provider.get("source", local_name)))
+        pinned, held = provider.get("version"), locked.get(name)
+        if held is None or (pinned is not None and held != pinned):
+            changes.append(f"{name} {held or 'not locked'} -> {pinned or 'any version'}")
+    return changes
+
+
+def read_pin_changes(directory: Path) -> list[str]:
+    """pin_changes for a stack directory; a missing or unreadable lock file holds nothing. A stack
+    that is not a JSON object pins nothing here: Terraform says what is wrong with it."""
+    try:
+        stack = json.loads((directory / "cdk.tf.json").read_text())
+    except ValueError:
+        return []
+    try:
+        lock = (directory / LOCK_FILE).read_text()
+    except (OSError, UnicodeDecodeError):
+        lock = ""
+    return pin_changes(stack, lock) if isinstance(stack, dict) else []
 
 
 class Stopped(Exception):
@@ -117,6 +160,12 @@ class PlanGate:
             raise Stopped(done.code)
         self.synthesized = True
 
+    def _init(self, directory: Path, options: list[str]) -> None:
+        if self.run([self.binary, "init", "-input=false", *options], cwd=directory).code != 0:
+            command = " ".join([self.binary, "init", *options])
+            self.say(f"`{command}` failed in {directory} (see above); nothing was planned")
+            raise Stopped(EXIT_FAILED)
+
     def _plan(self, stack: str) -> dict[str, Any]:
         """The plan's JSON document, from Terraform in the stack's directory."""
         directory = self.stacks_dir / stack
@@ -125,9 +174,10 @@ class PlanGate:
             raise Stopped(EXIT_FAILED)
         if not (directory / ".terraform").is_dir():
             self.say(f"{stack}: {self.binary} init")
-            if self.run([self.binary, "init", "-input=false"], cwd=directory).code != 0:
-                self.say(f"`{self.binary} init` failed in {directory} (see above); nothing was planned")
-                raise Stopped(EXIT_FAILED)
+            self._init(directory, [])
+        elif changes := read_pin_changes(directory):
+            self.say(f"{stack}: provider pins changed ({', '.join(changes)}); {self.binary} init -upgrade")
+            self._init(directory, ["-upgrade"])  # the pins are exact: it selects exactly them
         self.say(f"{stack}: planning")
         with tempfile.TemporaryDirectory(prefix="infrakit-plan-") as private:
             plan_file = str(Path(private) / f"{stack}.tfplan")
