@@ -1,13 +1,13 @@
 """Every import of the CDK and of its prebuilt providers, in this one file.
 
-cdktf is archived, and CDK Terrain (cdktn) continues it under other package names. Everything
+infrakit runs on CDK Terrain (cdktn), the maintained successor of the archived cdktf. Everything
 else in infrakit, its tests and its policies imports the CDK from here (`from infrakit.cdk import
-Vpc`), so that a move to another release or fork changes this file and the pins, nothing else.
+Vpc`), so that the next cdktn release changes this file and the pins, nothing else.
 
 Each name is imported on first use, from its own provider submodule: a stack loads only the
-bindings it builds, and a local synth never loads the AWS bindings (infrakit/provider_imports.py
-keeps each provider package's own __init__ from importing all of them). Type checkers read the
-imports under TYPE_CHECKING instead.
+bindings it builds, and a local synth never loads the AWS bindings (infrakit/jsii_node.py does the
+same for the provider modules on the Node side). Type checkers read the imports under
+TYPE_CHECKING instead.
 """
 
 from __future__ import annotations
