@@ -47,6 +47,18 @@ def use_endpoints(monkeypatch: pytest.MonkeyPatch, **urls: str) -> None:
         monkeypatch.setenv(name.upper(), value)
 
 
+@pytest.fixture
+def every_endpoint(monkeypatch, database_url, redis, qdrant):
+    """The commands' endpoints: the test's PostgreSQL and Redis, and the Qdrant stand-in."""
+    use_endpoints(
+        monkeypatch,
+        database_url=database_url,
+        redis_url=redis.url(),
+        qdrant_url=qdrant.url,
+        qdrant_api_key=QDRANT_KEY,
+    )
+
+
 def ledger_exists(database_url: str) -> bool:
     with psycopg.connect(database_url) as connection:
         row = connection.execute("SELECT to_regclass('supabase_migrations.schema_migrations')").fetchone()
@@ -140,14 +152,7 @@ def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(value, capsys)
 # ----------------------------------------------------------------------------- validate
 
 
-def test_validate_alone_checks_each_service_and_prints_json(monkeypatch, capsys, database_url, redis, qdrant):
-    use_endpoints(
-        monkeypatch,
-        database_url=database_url,
-        redis_url=redis.url(),
-        qdrant_url=qdrant.url,
-        qdrant_api_key=QDRANT_KEY,
-    )
+def test_validate_alone_checks_each_service_and_prints_json(capsys, every_endpoint):
     assert run("collections") == 0
     capsys.readouterr()
     assert run("validate", "--json", "--timeout", "2", "--deadline", "10") == 0
@@ -163,14 +168,7 @@ def test_validate_alone_checks_each_service_and_prints_json(monkeypatch, capsys,
 # ----------------------------------------------------------------------------- bootstrap
 
 
-def test_bootstrap_alone_migrates_creates_and_validates(monkeypatch, capsys, database_url, redis, qdrant):
-    use_endpoints(
-        monkeypatch,
-        database_url=database_url,
-        redis_url=redis.url(),
-        qdrant_url=qdrant.url,
-        qdrant_api_key=QDRANT_KEY,
-    )
+def test_bootstrap_alone_migrates_creates_and_validates(capsys, database_url, every_endpoint):
     code = run("bootstrap", "--migrations-dir", str(MIGRATIONS), "--timeout", "2", "--deadline", "10")
     err = capsys.readouterr().err
     assert code == 0, err

@@ -158,9 +158,9 @@ def test_a_refused_images_plan_deploys_nothing(ecr, tmp_path, synthesized) -> No
     assert said[-1] == "not deploying dev-images (see the plan above); nothing was deployed"
 
 
-def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, synthesized) -> None:
-    client, stubber = ecr
-    images_found(stubber)
+def replacing_the_redis_group(tmp_path: Path, synthesized: Path) -> tuple[str, Recorded]:
+    """dev-images plans no change, and dev plans to replace its ElastiCache replication group:
+    the group's address, and the recorded stand-ins."""
     document = stack_document(synthesized, "dev")
     (group,) = addresses(document, "aws_elasticache_replication_group")
     recorded = Recorded(
@@ -170,6 +170,13 @@ def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, 
         },
         stacks(tmp_path, synthesized, "dev-images", "dev"),
     )
+    return group, recorded
+
+
+def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, synthesized) -> None:
+    client, stubber = ecr
+    images_found(stubber)
+    group, recorded = replacing_the_redis_group(tmp_path, synthesized)
     said: list[str] = []
     assert deploy("dev", recorded, client, said) == 1
     assert shortened(recorded.calls)[-3:] == [f"{CDKTF} deploy dev-images --auto-approve", *PLANNED_DEV]
@@ -180,15 +187,7 @@ def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, 
 def test_allow_replace_reaches_the_environment_plan_past_the_images_plan(ecr, tmp_path, synthesized) -> None:
     client, stubber = ecr
     images_found(stubber)
-    document = stack_document(synthesized, "dev")
-    (group,) = addresses(document, "aws_elasticache_replication_group")
-    recorded = Recorded(
-        {
-            "dev-images": plan_json(stack_document(synthesized, "dev-images"), default=["no-op"]),
-            "dev": plan_json(document, {group: ["delete", "create"]}, default=["no-op"]),
-        },
-        stacks(tmp_path, synthesized, "dev-images", "dev"),
-    )
+    group, recorded = replacing_the_redis_group(tmp_path, synthesized)
     said: list[str] = []
     assert deploy("dev", recorded, client, said, allow_replace=[group]) == 0
     assert recorded.calls[-1] == f"{CDKTF} deploy dev --auto-approve"
