@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tomllib
@@ -20,6 +21,29 @@ from infrakit.config.loader import load_environment
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
 PYTHON = sys.executable
+
+
+def default_sigint() -> None:
+    """For preexec_fn: Ctrl-C's default action, as a command run from a terminal has it. A shell
+    without job control starts background jobs with SIGINT ignored, and children inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_foreground_job(
+    args: list[str], *, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Starts args as a terminal's foreground job: in a process group of its own, which a test
+    signals as a whole, and with Ctrl-C's default action."""
+    return subprocess.Popen(
+        args,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=default_sigint,
+    )
 
 
 def local_toml() -> dict[str, Any]:

@@ -27,18 +27,12 @@ import pytest
 from infrakit import cli
 from infrakit.bootstrap import validate
 from infrakit.bootstrap.migration_lock import LOCK_KEY, WAITING
-from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, PYTHON, ROOT, default_sigint
 from tests.standins.qdrant import QdrantStandIn
 
 QDRANT_KEY = "interrupt-test-qdrant-key-31f0"  # checkov:skip=CKV_SECRET_6: test value
 MIGRATIONS = ROOT / "supabase" / "migrations"
 QUICK_EXIT_SECONDS = 3.0  # well under every timeout the commands are given below
-
-
-def default_sigint() -> None:
-    # A shell without job control starts background jobs with SIGINT ignored, and children inherit
-    # that; a command run from a terminal gets the default disposition.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class Command:

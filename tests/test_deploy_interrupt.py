@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, start_foreground_job
 
 CDKTF_STAND_IN = """#!/usr/bin/env bash
 trap 'sleep 1; echo saved > "$0.saved"; exit 130' INT
@@ -27,7 +26,7 @@ def test_ctrl_c_waits_for_cdktf_to_save_its_state(tmp_path: Path) -> None:
     cdktf.parent.mkdir(parents=True)
     cdktf.write_text(CDKTF_STAND_IN)
     cdktf.chmod(0o755)
-    process = subprocess.Popen(
+    process = start_foreground_job(
         [
             sys.executable,
             "-m",
@@ -39,11 +38,6 @@ def test_ctrl_c_waits_for_cdktf_to_save_its_state(tmp_path: Path) -> None:
             "local",
         ],
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30

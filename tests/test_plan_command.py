@@ -28,7 +28,7 @@ import pytest
 from infrakit import cli
 from infrakit.config.loader import load_environment
 from infrakit.stacks.names import image_services, images_stack_name, stacks_in_deploy_order
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENVIRONMENTS, PYTHON, ROOT, start_foreground_job
 from tests.test_plan import SECRET, addresses, plan_json, stack_document
 
 FAKE_TERRAFORM = r"""#!/bin/sh
@@ -251,15 +251,10 @@ def test_ctrl_c_during_the_plan_waits_for_terraform_and_says_one_line(project) -
             "    wait $busy\n",
         ),
     )
-    process = subprocess.Popen(
+    process = start_foreground_job(
         [PYTHON, "-m", "infrakit", "--environments-dir", str(ENVIRONMENTS), "plan", "--env", "dev"],
         cwd=project.root,
         env={**os.environ, **project.environ},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30

@@ -20,16 +20,10 @@ from pathlib import Path
 import pytest
 
 from infrakit import synth_cache
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENVIRONMENTS, PYTHON, ROOT, start_foreground_job
 
 INTERRUPTED = "infrakit: synthesis interrupted; nothing half-done was kept"
 UP_TO_DATE = "inputs unchanged"
-
-
-def default_sigint() -> None:
-    # A shell without job control starts background jobs with SIGINT ignored, and children
-    # inherit that; a command run from a terminal gets the default disposition.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def main_py(*args: str) -> list[str]:
@@ -57,16 +51,7 @@ def node_children(pid: int) -> list[int]:
 
 def interrupt_while_jsii_works(args: list[str], cwd: Path, after_node_starts: float) -> subprocess.Popen[str]:
     """Start main.py, wait until jsii's Node child runs, wait a little more, then Ctrl-C."""
-    process = subprocess.Popen(
-        args,
-        cwd=cwd,
-        env=cache_enabled(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=default_sigint,
-    )
+    process = start_foreground_job(args, cwd=cwd, env=cache_enabled())
     deadline = time.monotonic() + 60
     while not node_children(process.pid):
         assert process.poll() is None, f"main.py ended before jsii started: {process.communicate()}"
