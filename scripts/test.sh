@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: lint, then the test suite. Run scripts/setup.sh once first.
-# Extra arguments go to pytest (and skip lint, for quick focused runs).
+# The test command: the test servers (installed once, see scripts/test-servers.sh), lint, then the
+# test suite on every core (pytest-xdist). Run scripts/setup.sh once first.
+# Extra arguments go to pytest (and skip lint, for quick focused runs); `-n 0` runs in one process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || { echo "test: .venv is missing: run scripts/setup.sh first" >&2; exit 1; }
 export PATH="$PWD/.venv/bin:$PATH" CHECKPOINT_DISABLE=1
+scripts/test-servers.sh
 [ $# -gt 0 ] || scripts/lint.sh
-exec python -m pytest "$@"
+exec python -m pytest -n auto "$@"

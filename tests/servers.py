@@ -3,6 +3,10 @@
 PostgreSQL refuses to run as root, and CI runs as root: there, the server runs as the
 unprivileged `postgres` user that Debian's package creates. Each server listens on 127.0.0.1
 on a free port, keeps its data in a temporary directory, and is gone when the test ends.
+
+scripts/test.sh installs the packages (scripts/test-servers.sh) where it can. Where it cannot (no
+root, no passwordless sudo), a test that needs a missing one is skipped with one line naming the
+package to install; under CI it fails instead, since CI must run every test.
 """
 
 from __future__ import annotations
@@ -19,10 +23,53 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
+
+import pytest
 
 SUPERUSER = "postgres"
 PASSWORD = "test-only-superuser-password"  # checkov:skip=CKV_SECRET_6: test value
 REDIS_PASSWORD = "test-only-redis-password"  # checkov:skip=CKV_SECRET_6: test value
+
+
+# Where Debian puts server binaries; a user's PATH may lack the sbin directories.
+SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+# The Debian package that provides each tool the tests run.
+PACKAGES = {
+    "initdb": "postgresql",
+    "pg_isready": "postgresql-client",
+    "redis-server": "redis-server",
+    "redis-cli": "redis-tools",
+    "nginx": "nginx",
+    "busybox": "busybox",
+    "ip": "iproute2",
+}
+
+
+def unavailable(name: str) -> NoReturn:
+    """Skip the calling test because the tool `name` is not installed, in one line that says what to
+    install. Under CI (CI set) every test must run, so it fails instead."""
+    package = PACKAGES.get(name, name)
+    message = (
+        f"{name} not found: install it with `sudo apt-get install {package}` "
+        "(scripts/test.sh does, as root or with sudo)"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def tool(name: str) -> str:
+    """The path of a tool the tests run; skips the test (see `unavailable`) when it is missing."""
+    return shutil.which(name, path=SEARCH_PATH) or unavailable(name)
+
+
+def missing_tools(*names: str) -> list[str]:
+    """The packages to install for the tools that are not here, for a module-level skip."""
+    found = {name: shutil.which(name, path=SEARCH_PATH) for name in names if name != "initdb"}
+    if "initdb" in names:
+        found["initdb"] = next(iter(glob.glob("/usr/lib/postgresql/*/bin/initdb")), None)
+    return [PACKAGES.get(name, name) for name, path in found.items() if path is None]
 
 
 def free_port() -> int:
@@ -34,7 +81,7 @@ def free_port() -> int:
 def postgres_bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
-        raise RuntimeError("PostgreSQL server binaries not found: apt-get install postgresql")
+        unavailable("initdb")
     return Path(found[-1]).parent
 
 
@@ -143,9 +190,7 @@ def redis_server(
 ) -> Iterator[RedisServer]:
     """Redis on 127.0.0.1 and a free port. With `tls`, it serves TLS only (as ElastiCache with
     in-transit encryption does), with a throwaway self-signed certificate for `localhost`."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        raise RuntimeError("redis-server not found: apt-get install redis-server")
+    binary = tool("redis-server")
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="infrakit-redis-") as directory:
         listen = ["--port", str(port)]

@@ -20,8 +20,15 @@ import pytest
 from tests.conftest import ROOT
 from tests.rehearsal.netns import run_in_private_network, unavailable_reason
 from tests.rehearsal.plan import StackPlan, plan_stack
+from tests.servers import missing_tools
 
-_reason = unavailable_reason()
+# The servers and image tools the rehearsal runs (scripts/test-servers.sh installs them).
+_missing = missing_tools("initdb", "pg_isready", "redis-server", "redis-cli", "nginx", "busybox")
+_reason = (
+    f"needs {', '.join(_missing)}: `sudo apt-get install {' '.join(_missing)}` (scripts/test.sh does)"
+    if _missing
+    else unavailable_reason()
+)
 if _reason and os.environ.get("CI"):
     raise RuntimeError(f"the local rehearsal must run in CI, but {_reason}")
 pytestmark = pytest.mark.skipif(_reason is not None, reason=f"local rehearsal: {_reason}")

@@ -26,7 +26,7 @@ import redis
 
 from tests.conftest import ROOT
 from tests.rehearsal.plan import password_values
-from tests.servers import RedisServer, redis_server
+from tests.servers import RedisServer, redis_server, tool
 from tests.terraform_console import evaluate
 
 IOREDIS_PING = ROOT / "tests" / "rehearsal" / "ioredis_ping.js"
@@ -88,7 +88,7 @@ def ping(client: str, url: str, server: RedisServer) -> str:
     if client == "redis-cli":
         tls = ["--cacert", str(server.ca_file)] if server.ca_file else []
         done = subprocess.run(
-            ["redis-cli", "-u", url, "--no-auth-warning", *tls, "ping"],
+            [tool("redis-cli"), "-u", url, "--no-auth-warning", *tls, "ping"],
             capture_output=True,
             text=True,
             timeout=10,
