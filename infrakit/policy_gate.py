@@ -80,7 +80,7 @@ def summarize(json_report: str) -> ScanSummary:
 # custom policies' deliberately failing fixtures.
 REPOSITORY_SKIPS = (
     ".venv", "node_modules", ".git/", "cdktf.out", "reports",
-    ".pytest_cache", ".mypy_cache", "tests/fixtures",
+    ".pytest_cache", ".mypy_cache", "tests/fixtures", "site",  # site: mkdocs build output
 )  # fmt: skip
 
 
