@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from infrakit.config.types import ImageDigest, Model
@@ -33,6 +33,45 @@ def _cidr(value: str) -> str:
 
 Cidr = Annotated[str, AfterValidator(_cidr)]
 
+# The zone letters each region has, from the AZ IDs AWS lists per region ("AWS Availability Zones",
+# https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html).
+# In the oldest regions (us-east-1, us-west-1, ap-northeast-1, ca-central-1 among them) an account
+# sees only some of these letters, mapped to physical zones per account: the table holds every
+# letter any account can see, so a letter outside it is wrong for everyone, while one inside it may
+# still be missing from a given account (`aws ec2 describe-availability-zones` tells).
+ZONE_LETTERS = {
+    "us-east-1": "abcdef",
+    "us-east-2": "abc",
+    "us-west-1": "abc",
+    "us-west-2": "abcd",
+    "ca-central-1": "abd",
+    "eu-west-1": "abc",
+    "eu-west-2": "abc",
+    "eu-west-3": "abc",
+    "eu-central-1": "abc",
+    "eu-north-1": "abc",
+    "ap-northeast-1": "acd",
+    "ap-south-1": "abc",
+    "ap-southeast-1": "abc",
+    "ap-southeast-2": "abc",
+    "sa-east-1": "abc",
+}
+# No region has more than six zones (us-east-1 has the most), so for a region missing from the
+# table only a letter after f is certainly wrong.
+MOST_ZONE_LETTERS = "abcdef"
+
+
+def zone_letter_problem(region: str, zone: str) -> str | None:
+    """Why zone (already known to start with region) cannot exist, or None."""
+    letter = zone.removeprefix(region)
+    letters = ZONE_LETTERS.get(region, MOST_ZONE_LETTERS)
+    if letter in letters:
+        return None
+    if region in ZONE_LETTERS:
+        zones = ", ".join(region + known for known in letters)
+        return f"{zone} is not a zone of {region}, which has {zones}"
+    return f"{zone} is not a zone of {region}: no AWS region has a zone after {region}f"
+
 
 class AwsSettings(Model):
     """Where and how the environment's AWS resources live."""
@@ -49,6 +88,25 @@ class AwsSettings(Model):
     kms_deletion_window_days: int = Field(default=30, ge=7, le=30)
     # Protects the load balancer and keeps log buckets from being destroyed with data in them.
     deletion_protection: bool = True
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones_the_region_has(cls, zones: list[str], info: ValidationInfo) -> list[str]:
+        region = info.data.get("region")
+        if region is None:
+            return zones  # the region itself is invalid, and reported
+        unknown = [
+            problem
+            for zone in zones
+            if zone.startswith(region) and (problem := zone_letter_problem(region, zone)) is not None
+        ]
+        if unknown:
+            raise PydanticCustomError(
+                "zone_unknown",
+                "{problems}; pick zones from `aws ec2 describe-availability-zones --region {region}`",
+                {"problems": "; ".join(unknown), "region": region},
+            )
+        return zones
 
     @model_validator(mode="after")
     def _room_for_subnets(self) -> AwsSettings:

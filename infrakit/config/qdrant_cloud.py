@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from infrakit.config.collections import CollectionSpec, unique_names
+from infrakit.config.cron import CronSchedule
 from infrakit.config.types import Model
 
 # Qdrant Cloud's API takes at most 20 source ranges, IPv4 only.
@@ -32,14 +33,11 @@ def _ipv4_cidr(value: str) -> str:
 Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 
 
-_CRON_FIELD = r"(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*"
-
-
 class QdrantBackups(Model):
     """`[vector_store.backups]`: when Qdrant Cloud backs the cluster up, and how long it keeps each."""
 
     # Five cron fields, in UTC: minute hour day-of-month month day-of-week.
-    cron: str = Field(pattern=rf"^{_CRON_FIELD}( {_CRON_FIELD}){{4}}$")
+    cron: CronSchedule
     retention_days: int = Field(ge=1, le=365)
 
     @property
