@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -96,25 +97,54 @@ def test_help_prints_the_usage_and_exits_0_before_doing_anything(flag):
     assert usage[-1] == "prerequisite is missing (nothing was deployed)."
 
 
-def test_a_venv_from_before_the_move_loses_the_archived_cdktf_package(path_without_terraform_or_docker):
+def test_a_venv_from_before_the_move_loses_the_archived_cdktf_package(
+    tmp_path: Path, path_without_terraform_or_docker
+):
     """A package named cdktf, installed in .venv (metadata only), is uninstalled by pip as setup.sh
-    asks. Cannot prove the same for the real 1 GB packages, which are no longer installed here."""
-    dist_info = Path(sysconfig.get_paths()["purelib"]) / "cdktf-0.21.0.dist-info"
+    asks, and a second run finds nothing to remove.
+
+    It runs on a copy of the project whose .venv is a throwaway one that sees the real venv's
+    packages through a .pth file, so that the shared .venv (which the parallel suite reads, and
+    whose package list the synth cache fingerprints) never changes. Cannot prove the same for the
+    real 1 GB packages, which are no longer installed here."""
+    project = tmp_path / "project"
+    for name in ("scripts/setup.sh", "pyproject.toml", "constraints.txt", "package-lock.json",
+                 "tools/cdktf/package.json", "environments/local.toml"):  # fmt: skip
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, project / name)
+    (project / "node_modules").symlink_to(ROOT / "node_modules")
+    subprocess.run([PYTHON, "-m", "venv", str(project / ".venv")], check=True, timeout=120)
+    # As setup.sh stamps a venv whose pinned dependencies are installed: no pip install here.
+    stamp = hashlib.sha256(b"".join((ROOT / n).read_bytes() for n in ("pyproject.toml", "constraints.txt")))
+    (project / ".venv" / ".infrakit-deps").write_text(f"{stamp.hexdigest()}\n")
+    site = next((project / ".venv" / "lib").glob("python3*/site-packages"))
+    # addsitedir, not a plain path line, so that the real venv's own .pth files (infrakit's editable
+    # install among them) are read too.
+    shared = sysconfig.get_paths()["purelib"]
+    (site / "infrakit-tests-shared.pth").write_text(f"import site; site.addsitedir({shared!r})\n")
+    dist_info = site / "cdktf-0.21.0.dist-info"
     dist_info.mkdir()
-    try:
-        (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: cdktf\nVersion: 0.21.0\n")
-        (dist_info / "INSTALLER").write_text("pip\n")
-        (dist_info / "RECORD").write_text(
-            "".join(f"{dist_info.name}/{name},,\n" for name in ("METADATA", "INSTALLER", "RECORD"))
-        )
-        result = run_setup(path_without_terraform_or_docker, "local", "--skip-deploy")
-        assert result.returncode == 0, result.stderr
-        assert "removing the archived cdktf packages: cdktf" in result.stderr
-        assert not dist_info.exists()
-        again = run_setup(path_without_terraform_or_docker, "local", "--skip-deploy")
-        assert "archived" not in again.stderr
-    finally:
-        shutil.rmtree(dist_info, ignore_errors=True)
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: cdktf\nVersion: 0.21.0\n")
+    (dist_info / "INSTALLER").write_text("pip\n")
+    (dist_info / "RECORD").write_text(
+        "".join(f"{dist_info.name}/{name},,\n" for name in ("METADATA", "INSTALLER", "RECORD"))
+    )
+
+    def setup() -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PATH": path_without_terraform_or_docker, "PYTHON": PYTHON}
+        return subprocess.run(
+            ["bash", "scripts/setup.sh", "local", "--skip-deploy"],
+            cwd=project, env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    result = setup()
+    assert result.returncode == 0, result.stderr
+    assert "Python dependencies up to date" in result.stderr
+    assert "removing the archived cdktf packages: cdktf" in result.stderr
+    assert not dist_info.exists()
+    again = setup()
+    assert again.returncode == 0, again.stderr
+    assert "archived" not in again.stderr
 
 
 def test_ctrl_c_during_preflight_ends_setup_with_130_not_3(tmp_path: Path, path_without_terraform_or_docker):
