@@ -1,4 +1,4 @@
-"""`python -m infrakit <command> --env ENV`: the operator's commands around `cdktf deploy`.
+"""`infrakit <command> --env ENV`: the operator's commands around `cdktf deploy`.
 
   preflight     check that `cdktf deploy ENV` has what it needs
   plan          plan a stack, show what it adds, changes, replaces and destroys; refuse data loss
@@ -33,7 +33,7 @@ from rich.table import Table
 
 from infrakit.bootstrap.endpoints import Endpoints, EndpointsError, load_endpoints
 from infrakit.bootstrap.migration_arguments import add_migrate_arguments, positive_seconds
-from infrakit.bootstrap.redaction import redact
+from infrakit.bootstrap.redaction import redact, userinfo_problem
 from infrakit.config import ConfigError, Environment, load_environments
 from infrakit.preflight import deploy_prerequisites
 
@@ -63,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     with interruption.second_ctrl_c_exits_at_once():
         try:
             return _run(args, interruption)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
+            # A migration interrupted mid-way knows exactly what of it stays (migration_apply).
+            interruption.left_behind = getattr(interrupt, "left_behind", None)
             interruption.report()
             return EXIT_INTERRUPTED
 
@@ -73,6 +75,9 @@ def _run(args: argparse.Namespace, interruption: Interruption) -> int:
         (environment,) = load_environments(args.environments_dir, [args.env])
     except ConfigError as error:
         console.print(error.report(), markup=False)
+        return EXIT_CONFIG_ERROR
+    if args.command == "validate" and (problem := _services_it_lacks(environment, args.service or [])):
+        console.print(f"{program_name()} validate: error: {problem}", markup=False)
         return EXIT_CONFIG_ERROR
     if args.command == "preflight":
         return _preflight(environment)
@@ -97,7 +102,7 @@ def _run(args: argparse.Namespace, interruption: Interruption) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m infrakit", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog=program_name(), description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--environments-dir", type=Path, default=Path("environments"), help="default: %(default)s"
     )
@@ -112,6 +117,11 @@ def _parser() -> argparse.ArgumentParser:
     command("preflight", "check that `cdktf deploy ENV` has what it needs")
     deploy = command("deploy", "cdktf deploy in order: the images stack, the image check, the environment")
     deploy.add_argument("--auto-approve", action="store_true", help="passed to cdktf deploy")
+    deploy.add_argument(
+        "--skip-preflight",
+        action="store_true",
+        help="do not run preflight first (scripts/setup.sh has just run it)",
+    )
     plan = command("plan", "plan a stack; refuse to replace or destroy a stateful resource")
     plan.add_argument("--stack", metavar="NAME", help="ENV (default) or ENV-images")
     for sub in (deploy, plan):
@@ -174,6 +184,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def program_name() -> str:
+    """How the user ran us, for usage lines: `infrakit` (the console script), else `python -m infrakit`
+    (argv[0] is then the path of infrakit/__main__.py)."""
+    name = Path(sys.argv[0]).name
+    return "python -m infrakit" if name in ("__main__.py", "-m", "-c", "") else "infrakit"
+
+
 def _version() -> str:
     """The installed distribution's version, which pip took from pyproject.toml; from a checkout
     that was never installed, pyproject.toml's own."""
@@ -209,13 +226,29 @@ def _deploy(environment: Environment, args: argparse.Namespace) -> int:
     def run(argv: Sequence[str]) -> int:
         # On Ctrl-C, wait for cdktf: Terraform stops at a safe point, saves its state and releases
         # the lock, where subprocess.run would kill it a quarter of a second later.
-        return run_program(argv, cwd=Path.cwd()).code
+        try:
+            return run_program(argv, cwd=Path.cwd()).code
+        except OSError as error:
+            console.print(
+                f"infrakit: cannot run {argv[0]}: {error.strerror or error}\n"
+                "  fix: run scripts/setup.sh, which installs node_modules/.bin/cdktf (npm ci); "
+                f"`{program_name()} preflight --env {environment.name}` checks every prerequisite",
+                markup=False,
+            )
+            return EXIT_NOT_READY
 
     def ecr() -> Any:
         import boto3
 
         region = environment.config.aws.region if environment.config.aws else None
         return boto3.client("ecr", region_name=region)
+
+    # What a deploy needs but cannot check half-way (Terraform, a Docker engine, credentials, no
+    # placeholder left): checked first, so that nothing is half-deployed for want of it.
+    if not args.skip_preflight:
+        ready = _preflight(environment)
+        if ready != 0:
+            return ready
 
     # Only remote state can hold what a plan must not lose; `local` deploys as it always has.
     plan = _plan_gate(environment, args) if environment.config.state is not None else None
@@ -360,7 +393,15 @@ def _migration_url(endpoints: Endpoints) -> str:
     url = endpoints.database_migration_url or endpoints.database_url
     if not url:
         raise StepFailed("no database endpoint: deploy the stack, or set DATABASE_URL")
-    if urlsplit(url).port == TRANSACTION_POOLER_PORT:
+    name = "database_migration_url" if endpoints.database_migration_url else "database_url"
+    where = f"the `{name}` stack output" if endpoints.sources.get(name) == "stack output" else name.upper()
+    if problem := userinfo_problem(url, where):
+        raise StepFailed(problem)
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        port = None  # libpq reports it, without the password (migration_ledger.target_of)
+    if port == TRANSACTION_POOLER_PORT:
         raise StepFailed(
             "DATABASE_URL points at Supabase's transaction pooler (port 6543), which cannot hold the "
             "migration lock; set DATABASE_MIGRATION_URL to the session pooler (port 5432) or a "
@@ -397,8 +438,10 @@ def _collections(environment: Environment, endpoints: Endpoints, args: argparse.
     mismatched = [r.name for r in reports if r.state == "mismatch"]
     if mismatched:
         raise StepFailed(
-            f"{', '.join(mismatched)} differ from config; nothing was dropped. Fix the config, or re-run "
-            "with --recreate-mismatched to drop and recreate them (their data is lost)"
+            f"{', '.join(mismatched)} differ from config (see above); a collection is never changed in "
+            "place, and nothing was dropped. Either change [[vector_store.collections]] in "
+            f"{environment.file} to match the server, or drop and recreate them, losing their points: "
+            f"`{program_name()} collections --env {environment.name} --recreate-mismatched`"
         )
     return 0
 
@@ -407,9 +450,21 @@ def _validate(environment: Environment, endpoints: Endpoints, args: argparse.Nam
     from infrakit.bootstrap.validate import Timing, planned_checks, run_checks, to_json
 
     plan = planned_checks(environment, endpoints, args.timeout, only=getattr(args, "service", None) or ())
+
+    def retrying(service: str, attempt: int, reason: str, wait: float) -> None:
+        # One line per retry: a check that keeps failing is seen failing, and why, not just waited on.
+        console.print(
+            f"{service}: attempt {attempt} failed ({reason}); retrying in {wait:.1f} s "
+            f"(until the {args.deadline:g} s deadline)",
+            markup=False,
+        )
+
     with console.status(f"checking {', '.join(plan)}..."):
         results = run_checks(
-            plan, Timing(attempt_timeout=args.timeout, deadline=args.deadline), endpoints.secrets()
+            plan,
+            Timing(attempt_timeout=args.timeout, deadline=args.deadline),
+            endpoints.secrets(),
+            on_retry=retrying,
         )
     table = Table(title=f"{environment.name}: connection checks", title_justify="left")
     for column in ("service", "result", "detail", "seconds", "attempts"):
@@ -426,6 +481,20 @@ def _validate(environment: Environment, endpoints: Endpoints, args: argparse.Nam
     if getattr(args, "json", False):
         print(to_json(environment.name, results))
     return 0 if results and all(r.ok for r in results) else EXIT_FAILED
+
+
+def _services_it_lacks(environment: Environment, asked: Sequence[str]) -> str | None:
+    """A --service the environment does not define can never be checked: a usage error, not a pass."""
+    from infrakit.bootstrap.validate import defined_services
+
+    defined = defined_services(environment)
+    lacking = [service for service in dict.fromkeys(asked) if service not in defined]
+    if not lacking:
+        return None
+    return (
+        f"--service {', '.join(lacking)}: environment '{environment.name}' ({environment.file}) has no "
+        f"such service; it has {', '.join(defined)}"
+    )
 
 
 BOOTSTRAP_STEPS = ("migrate", "collections", "validate")
@@ -500,13 +569,15 @@ class Interruption:
     changes: str  # a key of LEFT_BEHIND
     step: str | None = None  # bootstrap's running step
     reported: bool = False
+    left_behind: str | None = None  # what the interrupted step knows it left, e.g. a migration's statements
 
     def message(self) -> str:
         if self.command != "bootstrap":
-            return f"infrakit: {self.command} interrupted (Ctrl-C); {LEFT_BEHIND[self.changes]}"
+            left = self.left_behind or LEFT_BEHIND[self.changes]
+            return f"infrakit: {self.command} interrupted (Ctrl-C); {left}"
         if self.step is None:
             return "infrakit: bootstrap interrupted (Ctrl-C) before its first step; nothing was changed"
-        left = LEFT_BEHIND["migrate --apply" if self.step == "migrate" else self.step]
+        left = self.left_behind or LEFT_BEHIND["migrate --apply" if self.step == "migrate" else self.step]
         return f"infrakit: bootstrap interrupted (Ctrl-C) during {self.step}; {left}"
 
     def report(self) -> None:

@@ -137,7 +137,7 @@ python -m infrakit preflight --env "$env_name" \
 # in ECR (stopping with the push commands if not), then deploys itself. Each of its stacks is
 # planned first, and a plan that would lose a stateful resource stops the deploy.
 step "deploying '$env_name' with cdktf"
-deploy_args=(deploy --env "$env_name" ${allow_replace[@]+"${allow_replace[@]}"})
+deploy_args=(deploy --env "$env_name" --skip-preflight ${allow_replace[@]+"${allow_replace[@]}"})
 [ "$auto_approve" = 1 ] && deploy_args+=(--auto-approve)
 python -m infrakit "${deploy_args[@]}" || fail "deploy of '$env_name' stopped (see above)" $?
 

@@ -26,6 +26,7 @@ import pytest
 
 from infrakit import cli
 from infrakit.bootstrap import validate
+from infrakit.bootstrap.migration_files import NO_TRANSACTION_MARKER
 from infrakit.bootstrap.migration_lock import LOCK_KEY, WAITING
 from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, PYTHON, ROOT, default_sigint
 from tests.standins.qdrant import QdrantStandIn
@@ -42,6 +43,7 @@ class Command:
         self, args: list[str], endpoints: dict[str, str], cwd: Path, *, program: list[str] | None = None
     ):
         env = {k: v for k, v in os.environ.items() if k not in ENDPOINT_VARIABLES} | endpoints
+        env["PYTHONPATH"] = str(ROOT)  # this checkout's infrakit, wherever the venv's points
         self.process = subprocess.Popen(
             [*(program or [PYTHON, "-m", "infrakit"]), "--environments-dir", str(ENVIRONMENTS), *args],
             cwd=cwd,
@@ -407,3 +409,35 @@ def test_a_second_ctrl_c_during_cleanup_exits_at_once_and_quietly(start):
     assert code == cli.EXIT_INTERRUPTED
     assert seconds < QUICK_EXIT_SECONDS
     assert_reported_once(command.lines, "infrakit: validate interrupted (Ctrl-C); nothing was changed")
+
+
+def test_ctrl_c_inside_a_no_transaction_migration_says_which_statements_stay(start, database_url, tmp_path):
+    """Its statements commit one by one, so Ctrl-C cannot roll back the first: the one line says
+    that it stays, which statement was cancelled, and both ways on. What this cannot prove: a
+    Ctrl-C in the instant a statement finishes, which the message allows for."""
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "20990101000000_concurrently.sql").write_text(
+        f"{NO_TRANSACTION_MARKER}\nCREATE TABLE kept_table (id int);\nSELECT pg_sleep(30);\n"
+        "CREATE TABLE never_table (id int);\n"
+    )
+    command = start(
+        ["migrate", "--env", "local", "--apply", "--migrations-dir", str(migrations)],
+        {"DATABASE_URL": database_url},
+    )
+    with psycopg.connect(database_url, autocommit=True) as observer:
+        command.wait_until(lambda: sleeping_sessions(observer) > 0, "ran the slow statement")
+        code, _ = command.interrupt()
+        tables = {
+            row[0] for row in observer.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+    assert code == cli.EXIT_INTERRUPTED
+    assert_reported_once(command.lines, "infrakit: migrate interrupted (Ctrl-C); ")
+    said = command.lines[-1]
+    assert "nothing half-done was kept" not in said and "nothing of it was rolled back" in said
+    assert "statement 1 of 3 ran and stays in the database (1: CREATE TABLE kept_table (id int))" in said
+    assert "statement 2 (SELECT pg_sleep(30)) was cancelled" in said
+    assert "migrate --apply --env local" in said  # re-run ...
+    assert "migrate repair --status applied 20990101000000 --env local" in said  # ... or record it
+    assert tables == {"kept_table"}
+    assert schemas_and_ledger(database_url)[1] == []

@@ -36,6 +36,7 @@ def test_ctrl_c_waits_for_cdktf_to_save_its_state(tmp_path: Path) -> None:
             "deploy",
             "--env",
             "local",
+            "--skip-preflight",  # no Docker engine here; the fake cdktf stands in for the deploy
         ],
         cwd=tmp_path,
     )

@@ -88,8 +88,8 @@ def test_status_reports_edited_and_deleted_applied_files_with_their_fix_and_exit
     assert f"{drifted / FIRST}: changed after it was applied" in err
     assert f"{V2}_second.sql: applied, but there is no file with version {V2} in {drifted}" in err
     options = f"--env local --migrations-dir {drifted}"
-    assert f"`python -m infrakit migrate repair --status applied {V1} {options}`" in err
-    assert f"`python -m infrakit migrate repair --status reverted {V2} {options}`" in err
+    assert f"`infrakit migrate repair --status applied {V1} {options}`" in err
+    assert f"`infrakit migrate repair --status reverted {V2} {options}`" in err
     assert "supabase migration repair" not in err
     assert PASSWORD not in err
 

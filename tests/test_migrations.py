@@ -298,7 +298,7 @@ def test_an_applied_migration_without_its_file_is_reported(database_url, tmp_pat
         apply_migrations(database_url, migrations)
     message = str(failure.value)
     assert f"{V2}_second.sql: applied, but there is no file with version {V2} in {directory}" in message
-    assert f"python -m infrakit migrate repair --status reverted {V2} --env ENV" in message
+    assert f"infrakit migrate repair --status reverted {V2} --env ENV" in message
     assert not exists(database_url, "third")
 
 
@@ -418,11 +418,21 @@ def test_psycopg_would_wait_at_least_2_s_and_take_a_fraction_below_1_as_no_limit
 def test_an_unparsable_url_is_reported_without_echoing_it():
     with pytest.raises(MigrationError) as failure:
         migration_status(
-            "postgresql://postgres:pa%zzss@127.0.0.1/db", []
+            "postgresql://postgres@127.0.0.1/db?zzss=1", []
         )  # checkov:skip=CKV_SECRET_4: test value
     assert "not a valid PostgreSQL connection string" in str(failure.value) and "zzss" not in str(
         failure.value
     )
+
+
+def test_a_stray_percent_in_the_password_is_named_without_echoing_it():
+    with pytest.raises(MigrationError) as failure:
+        migration_status(
+            "postgresql://postgres:pa%zzss@127.0.0.1/db", []
+        )  # checkov:skip=CKV_SECRET_4: test value
+    message = str(failure.value)
+    assert "a '%' not followed by two hex digits, which must be percent-encoded" in message
+    assert "zzss" not in message
 
 
 def test_supabase_transaction_pooler_is_refused_because_the_session_lock_would_not_hold():

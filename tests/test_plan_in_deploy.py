@@ -243,7 +243,21 @@ def project(tmp_path, synthesized, monkeypatch, ecr) -> Project:
 
 
 def deploy_command(*args: str) -> int:
-    return cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", *args])
+    # Preflight would stop at the dev file's placeholders and the missing credentials: what these
+    # tests watch comes after it (test_the_deploy_command_runs_preflight_first covers it).
+    return cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", "--skip-preflight", *args])
+
+
+def test_the_deploy_command_runs_preflight_first(project, capsys) -> None:
+    """`infrakit deploy` checks its prerequisites before it runs anything: here the dev file's
+    placeholders and no AWS credentials, so it stops with 3 and runs no cdktf. Cannot prove that the
+    list is complete: it holds what preflight checks (tests/test_preflight.py), no more."""
+    code = cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", "--env", "dev", "--auto-approve"])
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "cannot deploy 'dev' yet; missing:" in err
+    calls = project.calls_file.read_text().splitlines() if project.calls_file.exists() else []
+    assert not [call for call in calls if call.startswith("cdktf") or " plan" in call], calls
 
 
 def test_the_deploy_command_plans_each_stack_before_deploying_it(project, ecr, synthesized) -> None:
@@ -293,7 +307,8 @@ def test_allow_replace_on_local_is_a_usage_error(project, capsys) -> None:
     assert (
         "'local' keeps its state in a local file and deploys without a plan gate" in capsys.readouterr().err
     )
-    assert project.calls() == []
+    calls = project.calls_file.read_text().splitlines() if project.calls_file.exists() else []
+    assert not [call for call in calls if call.startswith("cdktf") or " plan" in call], calls
 
 
 # ----------------------------------------------------------------------------- scripts/setup.sh

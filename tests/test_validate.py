@@ -142,8 +142,6 @@ def test_a_redis_url_with_another_scheme_names_the_variable_and_the_accepted_one
     [
         f"redis://default:{REDIS_SECRET}@127.0.0.1:notaport/0",
         f"redis://default:{REDIS_SECRET}@127.0.0.1:70000/0",
-        # An unencoded '/' in the password ends the host early: the port becomes part of the secret.
-        "redis://default:pass/word-9c1d@127.0.0.1:6379/0",
     ],
 )
 def test_a_redis_url_with_a_bad_port_says_so_without_the_password(url):
@@ -151,7 +149,19 @@ def test_a_redis_url_with_a_bad_port_says_so_without_the_password(url):
         check_redis(url, require_tls=False, timeout=1)
     message = str(raised.value)
     assert message.startswith("REDIS_URL has a port that is not a number from 1 to 65535")
-    assert REDIS_SECRET not in message and "word-9c1d" not in message
+    assert REDIS_SECRET not in message
+    assert raised.value.retryable is False
+
+
+def test_an_unencoded_slash_in_the_redis_password_is_named_without_the_password():
+    """An unencoded '/' ends the host early: parsers would read the rest of the password as the
+    port and the path. The message names the character and its encoding, never the URL."""
+    with pytest.raises(CheckFailed) as raised:
+        check_redis("redis://default:pass/word-9c1d@127.0.0.1:6379/0", require_tls=False, timeout=1)
+    message = str(raised.value)
+    assert message.startswith("REDIS_URL: its user or password holds '/', which must be percent-encoded")
+    assert "/ as %2F" in message
+    assert "pass" not in message.replace("password", "") and "word-9c1d" not in message
     assert raised.value.retryable is False
 
 
@@ -390,12 +400,15 @@ def test_validate_command_prints_a_table_json_and_no_secret(database_url, redis,
         "REDIS_URL": redis.url(),
         "QDRANT_URL": "http://127.0.0.1:9",  # nothing listens: the qdrant check must fail
         "QDRANT_API_KEY": "qdrant-key-abcdef",  # checkov:skip=CKV_SECRET_6: test value
+        "PYTHONPATH": str(ROOT),  # this checkout's infrakit
     }
     result = subprocess.run(
         [
             PYTHON,
             "-m",
             "infrakit",
+            "--environments-dir",
+            str(ENVIRONMENTS),
             "validate",
             "--env",
             "local",
@@ -405,7 +418,7 @@ def test_validate_command_prints_a_table_json_and_no_secret(database_url, redis,
             "--deadline",
             "3",
         ],
-        cwd=ROOT,
+        cwd=tmp_path,  # not the project: its cdktf.out may hold a stack deployed or destroyed earlier
         env=env,
         capture_output=True,
         text=True,

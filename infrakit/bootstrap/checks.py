@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import psycopg
 import redis
 
+from infrakit.bootstrap.redaction import userinfo_problem
 from infrakit.config.collections import CollectionSpec
+
+if TYPE_CHECKING:
+    from infrakit.bootstrap.collections import CollectionReport
 
 
 class CheckFailed(Exception):
@@ -28,6 +33,12 @@ TLS_SSLMODES = ("require", "verify-ca", "verify-full")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+# Server answers that no retry can change (a name resolution failure may clear right after a
+# deploy, while DNS propagates, so it stays retryable).
+_PERMANENT_POSTGRES = re.compile(
+    r'database "[^"]*" does not exist|role "[^"]*" does not exist|invalid (?:sslmode|connection option)'
+    r"|unsupported frontend protocol|server does not support SSL"
+)
 
 
 def url_problem(url: str, *, variable: str, schemes: Sequence[str], example: str) -> str | None:
@@ -42,6 +53,8 @@ def url_problem(url: str, *, variable: str, schemes: Sequence[str], example: str
         *others, last = schemes
         accepted = f"{', '.join(others)} or {last}" if others else last
         return f"{variable} has {found}, which is not supported: use {accepted} (e.g. {example})"
+    if problem := userinfo_problem(url, variable):
+        return problem
     parts = urlsplit(url)
     if "," in parts.netloc:
         return None  # libpq's multi-host form (h1:5432,h2:5432), which only libpq parses
@@ -117,6 +130,9 @@ def check_postgres(url: str, *, require_tls: bool, timeout: float) -> str:
             raise CheckFailed(
                 "the database rejected the credentials in DATABASE_URL", retryable=False
             ) from None
+        if _PERMANENT_POSTGRES.search(message):
+            # Waiting cannot create a database or a role: the URL or the server must change first.
+            raise CheckFailed(f"{message}: check DATABASE_URL", retryable=False) from None
         raise CheckFailed(f"cannot connect: {message}", retryable=True) from None
     if require_tls and not tls:
         raise CheckFailed("connected without TLS, but this environment requires it", retryable=False)
@@ -155,7 +171,12 @@ def check_redis(url: str, *, require_tls: bool, timeout: float) -> str:
 
 
 def check_qdrant(
-    url: str, api_key: str | None, collections: Sequence[CollectionSpec], *, timeout: float
+    url: str,
+    api_key: str | None,
+    collections: Sequence[CollectionSpec],
+    *,
+    timeout: float,
+    environment: str = "ENV",
 ) -> str:
     """/readyz (no key), then the API key must be accepted and the collections match config."""
     from infrakit.bootstrap.collections import CollectionsError, connect, inspect_collections
@@ -163,13 +184,21 @@ def check_qdrant(
     try:
         ready = httpx.get(f"{url.rstrip('/')}/readyz", timeout=timeout)
     except httpx.HTTPError as error:
-        raise CheckFailed(f"cannot reach {url}/readyz: {type(error).__name__}", retryable=True) from None
+        # A scheme httpx cannot speak (ftp://) fails the same way on every attempt.
+        raise CheckFailed(
+            f"cannot reach {url}/readyz: {type(error).__name__}",
+            retryable=not isinstance(error, httpx.UnsupportedProtocol),
+        ) from None
     if ready.status_code != 200:
-        raise CheckFailed(f"/readyz answered {ready.status_code}: not ready", retryable=True)
+        # 503 while Qdrant starts, or 429, may clear; any other 4xx answers the same every time.
+        raise CheckFailed(
+            f"/readyz answered {ready.status_code}: not ready",
+            retryable=ready.status_code >= 500 or ready.status_code == 429,
+        )
     try:
         reports = inspect_collections(connect(url, api_key, timeout=timeout), collections)
     except CollectionsError as error:
-        raise CheckFailed(str(error), retryable="rejected" not in str(error)) from None
+        raise CheckFailed(str(error), retryable=error.retryable) from None
     problems = [
         f"{r.name}: {r.state}" + (f" ({'; '.join(r.mismatches)})" if r.mismatches else "")
         for r in reports
@@ -179,7 +208,7 @@ def check_qdrant(
         raise CheckFailed(
             "collections differ from config: "
             + ", ".join(problems)
-            + " (run `python -m infrakit collections`)",
+            + f" ({_collections_fix(reports, environment)})",
             retryable=False,
         )
     return f"ready, key accepted, {len(reports)} collection(s) as configured"
@@ -222,3 +251,18 @@ def check_supabase(url: str, service_role_key: str, *, timeout: float) -> str:
             f"REST endpoint /rest/v1/ answered {rest.status_code}", retryable=rest.status_code >= 500
         )
     return "service-role key accepted, REST reachable"
+
+
+def _collections_fix(reports: Sequence[CollectionReport], environment: str) -> str:
+    """What makes the server match the config: `collections` creates what is missing, but it never
+    changes an existing collection, so a mismatch needs a decision."""
+    fixes = []
+    if any(r.state == "missing" for r in reports):
+        fixes.append(f"`infrakit collections --env {environment}` creates the missing ones")
+    if any(r.state == "mismatch" for r in reports):
+        fixes.append(
+            "a collection is never changed in place: either change its [[vector_store.collections]] "
+            f"entry in environments/{environment}.toml to match the server, or drop and recreate it, "
+            f"losing its points, with `infrakit collections --env {environment} --recreate-mismatched`"
+        )
+    return "; ".join(fixes)

@@ -30,7 +30,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
-from infrakit.bootstrap.redaction import redact, redact_url
+from infrakit.bootstrap.redaction import redact, redact_url, userinfo_problem
 from infrakit.config.collections import CollectionSpec
 
 State = Literal["created", "ok", "mismatch", "missing", "recreated"]
@@ -69,10 +69,12 @@ def connect(url: str, api_key: str | None, *, timeout: float = 10.0) -> QdrantCl
     Raises CollectionsError when the server cannot be reached, does not answer within `timeout`
     seconds (rounded up to whole seconds, which is all qdrant-client takes), or rejects the key.
     """
+    if problem := userinfo_problem(url, "the Qdrant URL (QDRANT_URL or the `qdrant_url` stack output)"):
+        raise CollectionsError(problem)
     if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
         raise CollectionsError(
-            f"Qdrant URL {redact(url)!r} is not an http(s) URL: use the `qdrant_url` stack output, "
-            "for example http://127.0.0.1:6333"
+            f"Qdrant URL {redact_url(url)!r} is not an http(s) URL: set QDRANT_URL, or use the `qdrant_url` "
+            "stack output, for example http://127.0.0.1:6333"
         )
     if not _has_valid_port(url):
         raise CollectionsError(

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from infrakit.bootstrap.redaction import redact
+from infrakit.bootstrap.redaction import redact, url_secrets
 
 OUTPUT_NAMES = (
     "database_url",
@@ -48,11 +48,16 @@ class Endpoints:
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def secrets(self) -> list[str]:
-        """Every secret value here, for redaction: keys, and passwords inside URLs."""
+        """Every secret value here, for redaction: keys, and each spelling of the passwords in URLs."""
         found = [self.qdrant_api_key, self.supabase_service_role_key]
-        for url in (self.database_url, self.database_migration_url, self.redis_url):
-            if url:
-                found.append(urlsplit(url).password)
+        for url in (
+            self.database_url,
+            self.database_migration_url,
+            self.redis_url,
+            self.qdrant_url,
+            self.supabase_url,
+        ):
+            found += url_secrets(url)
         return [s for s in found if s]
 
     def present(self) -> list[str]:
@@ -98,7 +103,17 @@ def stack_outputs(stack_name: str, project_root: Path, environ: Mapping[str, str
     stack_dir = project_root / "cdktf.out" / "stacks" / stack_name
     if not (stack_dir / ".terraform").is_dir():
         return {}  # never initialised here: nothing was deployed from this checkout
+    if _local_state_is_empty(stack_dir):
+        return {}  # initialised, but never applied (or destroyed since): nothing to read
     binary = environ.get("TERRAFORM_BINARY_NAME", "terraform")
+    if shutil.which(binary, path=environ.get("PATH")) is None:
+        raise EndpointsError(
+            f"{binary} is not on PATH, and it is needed to read the outputs of the deployed stack "
+            f"'{stack_name}' (cdktf.out/stacks/{stack_name})\n"
+            "  fix: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install), or "
+            "OpenTofu >= 1.10 with TERRAFORM_BINARY_NAME=tofu; or set the endpoints yourself "
+            f"({', '.join(name.upper() for name in OUTPUT_NAMES)})"
+        )
     try:
         result = subprocess.run(
             [binary, "output", "-json"],
@@ -123,3 +138,22 @@ def stack_outputs(stack_name: str, project_root: Path, environ: Mapping[str, str
         name: StackOutput(value=str(item["value"]), sensitive=bool(item.get("sensitive")))
         for name, item in parsed.items()
     }
+
+
+def _local_state_is_empty(stack_dir: Path) -> bool:
+    """True when the stack keeps its state in a local file (the `local` environment) and that file
+    is missing or holds no outputs: a `.terraform/` left by an init or a destroy, with nothing
+    deployed. Remote state (S3) cannot be read without Terraform: False."""
+    try:
+        document = json.loads((stack_dir / "cdk.tf.json").read_text())
+        local = document["terraform"]["backend"]["local"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    state_file = stack_dir / str(local.get("path") or "terraform.tfstate")
+    try:
+        state = json.loads(state_file.read_text())
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return not (isinstance(state, dict) and state.get("outputs"))

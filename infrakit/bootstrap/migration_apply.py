@@ -11,7 +11,8 @@ again from its first statement: its statements must be safe to run twice.
 
 from __future__ import annotations
 
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 import psycopg
@@ -54,6 +55,16 @@ _INVALID_INDEX = (
 _INVALID_INDEXES = "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid ORDER BY 1"
 
 
+class MigrationInterrupted(KeyboardInterrupt):
+    """Ctrl-C inside a migration; str() says exactly what of it stays and how to go on.
+
+    A KeyboardInterrupt still, so that everything that unwinds on Ctrl-C does so as usual."""
+
+    def __init__(self, left_behind: str):
+        super().__init__(left_behind)
+        self.left_behind = left_behind
+
+
 @dataclass(frozen=True)
 class RunPosition:
     """Where a migration stands in this run, for failure messages."""
@@ -80,7 +91,7 @@ def _in_one_transaction(
 ) -> None:
     step: int | str = "starting its transaction"
     try:
-        with connection.transaction():
+        with _interrupted_in_a_transaction(migration, position), connection.transaction():
             for index, statement in enumerate(migration.statements):
                 step = index  # names the statement if it fails
                 connection.execute(statement)
@@ -110,12 +121,22 @@ def _statement_by_statement(
         for statement in migration.statements:
             connection.execute(statement)  # autocommit: each one commits on its own
             done += 1
+    except KeyboardInterrupt:
+        raise MigrationInterrupted(_interrupted_without_a_transaction(migration, done, position)) from None
     except psycopg.Error as exc:
         lines = _what_failed(migration, done, exc, target)
         lines += _left_behind(connection, migration, done)
         raise MigrationError("\n".join(lines + _rest_of_run(position, _correct(migration)))) from exc
     try:
         connection.execute(INSERT_LEDGER_ROW, (migration.version, migration.name, list(migration.statements)))
+    except KeyboardInterrupt:
+        # The row is one statement in autocommit: it was written whole, or not at all.
+        raise MigrationInterrupted(
+            f"{migration.path} (no transaction): all {len(migration.statements)} statements ran and stay, "
+            f"and recording it in {LEDGER} was interrupted; {_applied_before(position)}; to go on: run "
+            f"`infrakit migrate {position.command_options}` to see whether it is recorded, and if "
+            f"not, {repair_command('applied', [migration.version], position.command_options)}"
+        ) from None
     except psycopg.Error as exc:
         lines = _what_failed(migration, "ledger", exc, target)
         lines.append(f"  all {len(migration.statements)} statements of it ran and stay in the database")
@@ -123,6 +144,57 @@ def _statement_by_statement(
             "applied", [migration.version], position.command_options
         )
         raise MigrationError("\n".join(lines + _rest_of_run(position, record))) from exc
+
+
+@contextmanager
+def _interrupted_in_a_transaction(migration: Migration, position: RunPosition) -> Iterator[None]:
+    """Ctrl-C inside the transaction: psycopg rolls it back on the way out (or the server does,
+    when the connection is gone), so nothing of the file stays."""
+    try:
+        yield
+    except MigrationInterrupted:
+        raise
+    except KeyboardInterrupt:
+        raise MigrationInterrupted(
+            f"nothing half-done was kept: {migration.path} was rolled back (nothing of it is in the database "
+            f"or {LEDGER}); {_applied_before(position)}; run `infrakit migrate --apply "
+            f"{position.command_options}` to apply the rest"
+        ) from None
+
+
+def _interrupted_without_a_transaction(migration: Migration, done: int, position: RunPosition) -> str:
+    count = len(migration.statements)
+    if done >= count:
+        return (
+            f"{migration.path} (no transaction): all {count} statements ran and stay, and it is not recorded "
+            f"in {LEDGER}; {_applied_before(position)}. To go on, record it without running it again: "
+            + repair_command("applied", [migration.version], position.command_options)
+        )
+    ran = (
+        "no statement of it had finished"
+        if done == 0
+        else f"statement{'s 1 to ' if done > 1 else ' '}{done} of {count} "
+        f"ran and stay{'s' if done == 1 else ''} "
+        "in the database ("
+        + "; ".join(f"{n}: {first_line(s)}" for n, s in enumerate(migration.statements[:done], 1))
+        + ")"
+    )
+    return (
+        f"{migration.path} runs without a transaction, so nothing of it was rolled back: {ran}; statement "
+        f"{done + 1} ({first_line(migration.statements[done])}) was cancelled, unless it had just finished"
+        + (f" ({_INVALID_INDEX})" if "CONCURRENTLY" in migration.statements[done].upper() else "")
+        + "; "
+        f"the file is not recorded in {LEDGER}; {_applied_before(position)}. To go on: run `python -m "
+        f"infrakit migrate --apply {position.command_options}` again, which runs the file from statement 1 "
+        "(each statement must be safe to run twice), or finish it by hand and record it with "
+        f"{repair_command('applied', [migration.version], position.command_options)}"
+    )
+
+
+def _applied_before(position: RunPosition) -> str:
+    n = position.applied_before
+    one = n == 1
+    return f"{n} migration{'' if one else 's'} applied before it in this run stay{'s' if one else ''} applied"
 
 
 def _what_failed(migration: Migration, step: int | str, exc: psycopg.Error, target: Target) -> list[str]:

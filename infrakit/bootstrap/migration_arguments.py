@@ -32,9 +32,16 @@ def add_migrate_arguments(migrate: argparse.ArgumentParser) -> None:
     migrate.add_argument(
         "--timeout", type=positive_seconds, default=DEFAULT_TIMEOUT_SECONDS, help=TIMEOUT_HELP
     )
+    # argparse would print the optional `repair` action as a positional everyone must give.
+    migrate.usage = (
+        "%(prog)s [-h] --env ENV [--migrations-dir DIR] [--apply | --dry-run] [--include-all] "
+        "[--timeout SECONDS]\n"
+        "       %(prog)s repair --status {applied,reverted} VERSION [VERSION ...] --env ENV"
+    )
     actions = migrate.add_subparsers(dest="action", metavar="repair", title="action (default: show status)")
     repair = actions.add_parser(
         "repair",
+        prog=f"{migrate.prog} repair",  # not migrate's usage, which would then be repeated here
         help="record versions as applied or reverted in the ledger, without running them",
         description="Change only the ledger (supabase_migrations.schema_migrations), in one transaction "
         "under the migration lock, as `supabase migration repair` does. `applied` records each "

@@ -110,7 +110,7 @@ def status_report(status: MigrationStatus, found: Sequence[Finding]) -> str:
 
 
 def repair_command(status: str, versions: Sequence[str], command_options: str) -> str:
-    return f"`python -m infrakit migrate repair --status {status} {' '.join(versions)} {command_options}`"
+    return f"`infrakit migrate repair --status {status} {' '.join(versions)} {command_options}`"
 
 
 def _differs(row: LedgerRow, migration: Migration) -> bool:
@@ -159,7 +159,7 @@ def _out_of_order(status: MigrationStatus, command_options: str) -> Finding:
             for m in status.out_of_order
         ),
         fix="to apply it after the newer migrations already applied, run "
-        f"`python -m infrakit migrate --apply --include-all {command_options}` (as "
+        f"`infrakit migrate --apply --include-all {command_options}` (as "
         "`supabase db push --include-all` does); or rename it with a timestamp newer than "
         f"{status.newest_applied}, so that it sorts last",
     )

@@ -11,13 +11,12 @@ import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from infrakit.bootstrap.migration_files import MigrationError
-from infrakit.bootstrap.redaction import redact
+from infrakit.bootstrap.redaction import redact, url_secrets, userinfo_problem
 
 LEDGER = "supabase_migrations.schema_migrations"
 LEDGER_DDL = (
@@ -61,6 +60,9 @@ class Target:
 
 def target_of(database_url: str) -> Target:
     """Parse the URL (or key=value string) once, to describe it safely and to refuse poolers."""
+    if "://" in database_url and (problem := userinfo_problem(database_url, "the database URL")):
+        # libpq would read part of the password as the host, and its errors would print it.
+        raise MigrationError(f"{problem}\n  fix: percent-encode the password in the database URL")
     try:
         params = conninfo_to_dict(database_url)
     except psycopg.Error:
@@ -73,12 +75,8 @@ def target_of(database_url: str) -> Target:
         ) from None
     host, port = str(params.get("host") or "localhost"), str(params.get("port") or "5432")
     description = f"{params.get('user') or '(default user)'}@{host}:{port}/{params.get('dbname') or ''}"
-    # Both spellings of the password: psycopg's decoded one and the URL's percent-encoded one.
-    try:
-        encoded = urlsplit(database_url).password if "://" in database_url else None
-    except ValueError:
-        encoded = None
-    secrets = tuple(str(s) for s in (params.get("password"), encoded) if s)
+    # Every spelling of the password: psycopg's decoded one and the URL's percent-encoded ones.
+    secrets = tuple(dict.fromkeys(str(s) for s in (params.get("password"), *url_secrets(database_url)) if s))
     target = Target(description=description, secrets=secrets)
     if host.endswith(".pooler.supabase.com") and port == "6543":
         raise MigrationError(

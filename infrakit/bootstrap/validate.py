@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -14,10 +15,11 @@ from tenacity import Retrying, retry_if_exception, stop_before_delay, wait_expon
 
 from infrakit.bootstrap.checks import CheckFailed, check_postgres, check_qdrant, check_redis, check_supabase
 from infrakit.bootstrap.endpoints import Endpoints
-from infrakit.bootstrap.redaction import redact
+from infrakit.bootstrap.redaction import redact, userinfo_problem
 from infrakit.config import Environment
 
 SERVICES = ("postgres", "redis", "qdrant", "supabase")
+SIGNAL_CHECK_SECONDS = 0.1
 Check = Callable[[], str]
 
 
@@ -64,20 +66,26 @@ def planned_checks(
     if endpoints.redis_url and _only_inside_the_vpc(environment, endpoints, only):
         plan["redis"] = Skipped(
             "reachable only inside the VPC (ElastiCache has no public endpoint); check it from a host "
-            f"in the VPC with `python -m infrakit validate --env {environment.name} --service redis`"
+            f"in the VPC with `infrakit validate --env {environment.name} --service redis`"
         )
     elif endpoints.redis_url:
         plan["redis"] = partial(
             check_redis, endpoints.redis_url, require_tls=config.cache.backend != "docker", timeout=timeout
         )
-    if endpoints.qdrant_url:
+    if endpoints.qdrant_url and (problem := _qdrant_url_problem(endpoints.qdrant_url)):
+        plan["qdrant"] = problem
+    elif endpoints.qdrant_url:
         collections = config.vector_store.collections or []
         plan["qdrant"] = partial(
-            check_qdrant, endpoints.qdrant_url, endpoints.qdrant_api_key, collections, timeout=timeout
+            check_qdrant,
+            endpoints.qdrant_url,
+            endpoints.qdrant_api_key,
+            collections,
+            timeout=timeout,
+            environment=environment.name,
         )
-    defined = ["postgres", "redis", "qdrant"]
-    if config.database.backend == "supabase":
-        defined.append("supabase")
+    defined = defined_services(environment)
+    if "supabase" in defined:
         url, key = endpoints.supabase_url, endpoints.supabase_service_role_key
         if url and key:
             plan["supabase"] = partial(check_supabase, url, key, timeout=timeout)
@@ -85,6 +93,26 @@ def planned_checks(
     return {
         service: plan.get(service) or _missing_endpoint(service) for service in defined if service in wanted
     }
+
+
+def defined_services(environment: Environment) -> list[str]:
+    """The services `validate` checks for this environment, in the order it reports them."""
+    defined = ["postgres", "redis", "qdrant"]
+    if environment.config.database.backend == "supabase":
+        defined.append("supabase")
+    return defined
+
+
+def _qdrant_url_problem(url: str) -> str | None:
+    """Why no request could ever succeed at `url`; the message never quotes it."""
+    variable = "QDRANT_URL (or the `qdrant_url` stack output)"
+    if problem := userinfo_problem(url, variable):
+        return problem
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme.lower() not in ("http", "https"):
+        found = f"the scheme {scheme}://" if re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme) else "no scheme"
+        return f"{variable} has {found}, which is not supported: use http:// or https:// (e.g. http://127.0.0.1:6333)"
+    return None
 
 
 def _only_inside_the_vpc(environment: Environment, endpoints: Endpoints, only: Iterable[str]) -> bool:
@@ -115,9 +143,20 @@ class _Progress:
     last_error: str | None = None
 
 
-def run_checks(plan: Mapping[str, Planned], timing: Timing, secrets: list[str]) -> list[CheckResult]:
+# (service, attempt number that failed, why, seconds until the next attempt); the reason is redacted.
+RetryReport = Callable[[str, int, str, float], None]
+
+
+def run_checks(
+    plan: Mapping[str, Planned],
+    timing: Timing,
+    secrets: list[str],
+    on_retry: RetryReport = lambda *_: None,
+) -> list[CheckResult]:
     """Run every check at once. Each retries with exponential backoff and jitter until it passes,
-    fails for good, or the shared deadline passes; the run never outlasts the deadline.
+    fails for good, or the shared deadline passes; the run never outlasts the deadline. A failure
+    that waiting cannot fix (CheckFailed with retryable=False) ends its check at once; each retry
+    is reported to `on_retry`, from the check's own thread.
 
     A KeyboardInterrupt (or SystemExit) raised inside a check is raised here, in the caller's
     thread, so that it is handled once, like a Ctrl-C.
@@ -138,14 +177,16 @@ def run_checks(plan: Mapping[str, Planned], timing: Timing, secrets: list[str]) 
     finished: queue.SimpleQueue[tuple[str, CheckResult | BaseException]] = queue.SimpleQueue()
     stop_retrying_at = deadline - timing.attempt_timeout
     for service, check in runnable.items():
-        work = partial(_attempts, service, check, stop_retrying_at, progress[service], secrets)
+        work = partial(_attempts, service, check, stop_retrying_at, progress[service], secrets, on_retry)
         _start_in_background(service, work, finished)
     waiting = set(runnable)
     while waiting and (remaining := deadline - time.monotonic()) > 0:
         try:
-            service, outcome = finished.get(timeout=remaining)
+            # In slices: the kernel may hand Ctrl-C's signal to a check thread, and then nothing
+            # wakes this wait; Python raises KeyboardInterrupt here only when the wait returns.
+            service, outcome = finished.get(timeout=min(remaining, SIGNAL_CHECK_SECONDS))
         except queue.Empty:
-            break
+            continue
         if isinstance(outcome, BaseException):
             raise outcome
         results[service] = outcome
@@ -181,7 +222,12 @@ def _start_in_background(
 
 
 def _attempts(
-    service: str, check: Check, stop_at: float, state: _Progress, secrets: list[str]
+    service: str,
+    check: Check,
+    stop_at: float,
+    state: _Progress,
+    secrets: list[str],
+    on_retry: RetryReport,
 ) -> CheckResult:
     started = time.monotonic()
 
@@ -198,6 +244,12 @@ def _attempts(
         wait=wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.3),
         # Stop retrying one attempt-timeout before the deadline, so the last answer arrives in time.
         stop=stop_before_delay(max(0.0, stop_at - time.monotonic())),
+        before_sleep=lambda retry: on_retry(
+            service,
+            retry.attempt_number,
+            redact(state.last_error or "no answer", secrets),
+            retry.upcoming_sleep,
+        ),
         reraise=True,
     )
     try:
@@ -217,7 +269,7 @@ def to_json(environment: str, results: list[CheckResult]) -> str:
     return json.dumps(
         {
             "environment": environment,
-            "ok": all(r.ok for r in results),
+            "ok": bool(results) and all(r.ok for r in results),  # no check run proves nothing
             "checks": [asdict(r) for r in results],
         },
         indent=2,

@@ -27,6 +27,7 @@ from rich.console import RenderableType
 from infrakit.bootstrap.redaction import redact
 from infrakit.deploy.plan import PlanFormatError, decide, parse_plan
 from infrakit.deploy.plan_table import render_summary, verdict_lines
+from infrakit.deploy.toolchain import child_environ
 
 EXIT_FAILED = 1
 EXIT_NOT_READY = 3
@@ -54,7 +55,7 @@ def run_program(
     Terraform stops at a safe point on the same Ctrl-C and releases its state lock, which a
     killed Terraform would leave held. A second Ctrl-C exits at once (infrakit.cli.Interruption)."""
     pipe = subprocess.PIPE if capture else None
-    env = {**environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    env = {**child_environ(environ), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
     with subprocess.Popen(list(argv), cwd=cwd, env=env, stdout=pipe, stderr=pipe, text=True) as process:
         try:
             stdout, stderr = process.communicate()
