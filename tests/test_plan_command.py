@@ -62,7 +62,7 @@ for stack in (env, env + "-images"):
     if (source / stack).is_dir():
         (Path("cdktf.out/stacks") / stack).mkdir(parents=True, exist_ok=True)
         shutil.copy(source / stack / "cdk.tf.json", Path("cdktf.out/stacks") / stack / "cdk.tf.json")
-print("infrakit: synthesized " + env, file=sys.stderr)
+print("infrakit: synthesized " + env)  # on stdout, as main.py reports success
 """
 
 
@@ -144,6 +144,7 @@ def test_plan_synthesizes_then_inits_plans_and_reads_the_plan_in_the_stack(proje
     assert list(project.temp.iterdir()) == []  # the plan file, secrets and all, is gone
     out, err = capfd.readouterr()
     assert f"dev: {len(addresses(document))} to add, 0 to change, 0 to replace, 0 to destroy" in err
+    assert "synthesized dev" in err  # the synth's own report, which it writes to stdout
     assert "Terraform will perform the following actions" in out  # terraform's own output is shown
     assert SECRET not in out + err
 

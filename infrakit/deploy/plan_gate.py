@@ -154,7 +154,8 @@ class PlanGate:
         if self.synth is None or self.synthesized:
             return
         done = self.run(self.synth, cwd=self.project_root, capture=True)
-        for line in done.stderr.splitlines():
+        # The synth reports progress on stdout and problems on stderr: both are the user's to read.
+        for line in (done.stdout + done.stderr).splitlines():
             self.say(line.removeprefix("infrakit: "))
         if done.code != 0:
             self.say("the synth failed (see above); nothing was planned")
