@@ -15,9 +15,14 @@ EAGER_VARIABLE = "INFRAKIT_EAGER_PROVIDER_IMPORTS"
 PRELOAD = Path(__file__).resolve().parent / "provider_modules.js"
 
 
+# cdktn's own switch (lib/tokens/private/stack-trace.js): no JavaScript stack trace for every token.
+CREATION_STACK_VARIABLE = "CDKTN_DISABLE_CREATION_STACK"
+
+
 def configure() -> None:
     prefer_bundled_node()
     load_provider_modules_on_demand()
+    skip_creation_stacks()
 
 
 def prefer_bundled_node() -> None:
@@ -50,3 +55,11 @@ def load_provider_modules_on_demand() -> None:
         os.environ["NODE_OPTIONS"] = wanted
     else:
         os.environ.pop("NODE_OPTIONS", None)
+
+
+def skip_creation_stacks() -> None:
+    """cdktn records a JavaScript stack trace for every token it creates, for error messages only
+    (a synth's output never holds them), and about a tenth of Node's work in a synth went there.
+    Those frames lie inside jsii's runtime, never in the Python that made the token, so they tell a
+    Python user nothing. Set CDKTN_DISABLE_CREATION_STACK=0 to record them again."""
+    os.environ.setdefault(CREATION_STACK_VARIABLE, "1")

@@ -101,3 +101,15 @@ def test_an_index_of_another_shape_loads_as_usual(tmp_path):
         {"vpc": ES_MODULE + " exports.Vpc = 1;"},
     )
     assert node(f"require({str(index)!r}); console.log({LOADED})", tmp_path) == "1"
+
+
+@pytest.mark.parametrize(("before", "after"), [(None, "1"), ("0", "0")], ids=["default", "kept"])
+def test_cdktn_creation_stacks_are_off_unless_the_user_turns_them_on(monkeypatch, before, after):
+    """Off by default; a value the user set wins. That no byte of the output changes is proven in
+    tests/test_parallel_synth.py, which synthesizes with them on and off."""
+    # Set first, so that monkeypatch restores the variable however the test leaves it.
+    monkeypatch.setenv(jsii_node.CREATION_STACK_VARIABLE, before or "")
+    if before is None:
+        monkeypatch.delenv(jsii_node.CREATION_STACK_VARIABLE)
+    jsii_node.skip_creation_stacks()
+    assert os.environ[jsii_node.CREATION_STACK_VARIABLE] == after
