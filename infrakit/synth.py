@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 EXIT_CONFIG_ERROR = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: what shells report for a command ended by Ctrl-C
+INTERRUPTED = "infrakit: synthesis interrupted; nothing half-done was kept (run it again to synthesize)"
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_OUTDIR = "cdktf.out"  # where cdktf's App writes when nothing says otherwise
 
@@ -70,10 +71,10 @@ def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
 
 
 def main(argv: Sequence[str], *, default_environments_dir: Path, app_file: Path) -> int:
-    args = _parser(default_environments_dir).parse_args(argv)
     with _ctrl_c_recorded() as ctrl_c:
         try:
-            return _synthesize_command(args, default_environments_dir, app_file)
+            args = _parser(default_environments_dir).parse_args(argv)
+            return _synthesize_command(args, default_environments_dir, app_file, ctrl_c)
         except KeyboardInterrupt:
             return _report_interrupt(ctrl_c)
         except Exception:
@@ -106,11 +107,14 @@ def _parser(default_environments_dir: Path) -> argparse.ArgumentParser:
     return parser
 
 
-def _synthesize_command(args: argparse.Namespace, default_environments_dir: Path, app_file: Path) -> int:
+def _synthesize_command(
+    args: argparse.Namespace, default_environments_dir: Path, app_file: Path, ctrl_c: _CtrlC
+) -> int:
     environments_dir: Path = args.environments_dir
     if not environments_dir.is_dir():
         return _report_config_problems(environments_dir, args.names)
     try:
+        names = environment_names(args.names, environments_dir)
         outdir = output_directory(
             environments_dir,
             explicit=args.outdir or os.environ.get("CDKTF_OUTDIR"),
@@ -123,32 +127,101 @@ def _synthesize_command(args: argparse.Namespace, default_environments_dir: Path
 
     inputs = None
     if synth_cache.enabled():
-        inputs = synth_cache.fingerprint(
-            code=synth_cache.code_files(PACKAGE_DIR, app_file.resolve()),
-            environments_dir=environments_dir,
-            names=args.names,
-        )
-        if synth_cache.is_current(outdir, inputs):
-            print(f"infrakit: inputs unchanged; {outdir} is up to date", file=sys.stderr)
+        # An input it cannot read (a broken *.toml) means no cache: the loader then says what is wrong.
+        with suppress(OSError):
+            inputs = synth_cache.fingerprint(
+                code=synth_cache.code_files(PACKAGE_DIR, app_file.resolve()),
+                environments_dir=environments_dir,
+                names=names,
+            )
+        if inputs is not None and synth_cache.is_current(outdir, inputs):
+            print(f"infrakit: inputs unchanged; {_display(outdir)} is up to date")
             return 0
 
     from infrakit.config import ConfigError, load_environments
 
     try:
-        environments = load_environments(environments_dir, args.names)
+        environments = load_environments(environments_dir, names)
     except ConfigError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    synth_cache.invalidate(outdir)
-    written = synthesize(environments, outdir)
+    try:
+        synth_cache.invalidate(outdir)
+        written = synthesize(environments, outdir)
+    except synth_output.OutputNotWritable as error:
+        return _report_not_writable(outdir, error.path, error.reason)
+    except OSError as error:
+        where = Path(error.filename) if error.filename else None
+        if ctrl_c.pressed or where is None or not where.resolve().is_relative_to(outdir.resolve()):
+            raise  # not the output directory's doing: a Ctrl-C, jsii's pipe to Node, a missing Node
+        return _report_not_writable(outdir, where, error.strerror or str(error))
+    synthesized = ", ".join(e.name for e in environments)
     with _ctrl_c_ignored():
         if not args.names:
             _remove_stale_stacks(outdir, environments_dir, _stack_names(environments))
         if inputs is not None:
             synth_cache.record(outdir, inputs, written)
-    names = ", ".join(e.name for e in environments)
-    print(f"infrakit: synthesized {names}", file=sys.stderr)
+        _stop_jsii_node()
+    if ctrl_c.pressed and not ctrl_c.started_ignored:
+        print(
+            f"infrakit: synthesis interrupted while finishing; {_display(outdir)} holds the complete "
+            f"output of {synthesized}",
+            file=ctrl_c.stderr,
+        )
+        return EXIT_INTERRUPTED
+    print(f"infrakit: synthesized {synthesized}")
     return 0
+
+
+def environment_names(given: Sequence[str], environments_dir: Path) -> list[str]:
+    """The environments asked for, as file stems: `local`, `local.toml` and
+    `environments/local.toml` all name `local`. Each is named once, in the order given."""
+    names: list[str] = []
+    for text in given:
+        path = Path(text)
+        if path.suffix == ".toml" or len(path.parts) > 1:
+            if len(path.parts) > 1 and not _same_path(path.parent, environments_dir):
+                raise UsageError(
+                    f"{text} is not in the environments directory {_display(environments_dir)}; "
+                    f"to synthesize it, run: python main.py --environments-dir {path.parent} "
+                    f"{path.name.removesuffix('.toml')}"
+                )
+            text = path.name.removesuffix(".toml")
+        if text not in names:
+            names.append(text)
+    return names
+
+
+def _report_not_writable(outdir: Path, path: Path, reason: str) -> int:
+    print(
+        f"infrakit: cannot write the synthesized output to {_display(outdir)}: {_display(path)}: "
+        f"{reason}. Nothing was replaced. Make {_display(outdir)} and everything in it writable "
+        "by you, or pass --outdir DIR to write elsewhere",
+        file=sys.stderr,
+    )
+    return EXIT_CONFIG_ERROR
+
+
+def _stop_jsii_node() -> None:
+    """Stop jsii's Node child now, while a Ctrl-C is ours to handle, instead of in jsii's exit hook,
+    where a Ctrl-C (which reaches Node too) prints a broken pipe traceback. Reaches into jsii
+    1.x's process provider; should that change, jsii's own exit hook stops Node as before."""
+    kernel = sys.modules.get("jsii._kernel")
+    if kernel is None:
+        return
+    try:
+        # The provider's process is created on first use; a synth has used it, so this starts nothing.
+        process = kernel.Kernel().provider._process
+        try:
+            process.stop()
+        except OSError:
+            # Node is gone already: close the pipe that still holds the exit request, then let
+            # stop() tidy up the rest (its temporary directory, its threads).
+            with suppress(OSError):
+                process._process.stdin.close()
+            process.stop()
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def output_directory(
@@ -158,8 +231,9 @@ def output_directory(
     default_environments_dir: Path,
     project_dir: Path,
 ) -> Path:
-    """Where a synth writes: where --outdir or $CDKTF_OUTDIR says; otherwise cdktf.out, or for
-    environment files from another directory, cdktf.out beside that directory.
+    """Where a synth writes: where --outdir or $CDKTF_OUTDIR says (a relative path is relative to the
+    working directory); otherwise the project's cdktf.out, beside main.py, or for environment files
+    from another directory, cdktf.out beside that directory.
 
     A full synth removes the stacks of environments it did not synthesize, so the environments
     of another directory must never share the project's output directory by default.
@@ -167,7 +241,8 @@ def output_directory(
     if explicit:
         return Path(explicit)
     if _same_path(environments_dir, default_environments_dir):
-        return Path(DEFAULT_OUTDIR)
+        # The project's own, wherever main.py is run from: cdktf.json and Terraform look there.
+        return project_dir / DEFAULT_OUTDIR
     beside = environments_dir.resolve().parent / DEFAULT_OUTDIR
     if _same_path(beside, project_dir / DEFAULT_OUTDIR):
         raise UsageError(
@@ -206,7 +281,7 @@ def _remove_stale_stacks(outdir: Path, environments_dir: Path, current: set[str]
         gone = _display(environments_dir / f"{stack.name.removesuffix('-images')}.toml")
         where = _display(stack.directory)
         if stack.removable:
-            print(f"infrakit: removed stale stack {where}: {gone} no longer exists", file=sys.stderr)
+            print(f"infrakit: removed stale stack {where}: {gone} no longer exists")
             continue
         state = ", ".join(_display(path) for path in stack.state_files)
         print(
@@ -228,10 +303,77 @@ def _display(path: Path) -> str:
 # ----------------------------------------------------------------------------- Ctrl-C
 
 
+class _HeldFromOtherThreads:
+    """sys.stderr while main() runs: the main thread writes straight through; other threads, which
+    here means jsii's thread copying Node's stderr, are held until main() ends, then written out,
+    unless a Ctrl-C came. A dying Node's complaint can reach that thread before Python has run its
+    Ctrl-C handler, so silencing stderr in the handler alone comes too late."""
+
+    def __init__(self, real: TextIO):
+        self.real = real
+        self.held: list[str | bytes] = []
+        self.buffer = _HeldBytes(self)
+
+    def write(self, text: str) -> int:
+        if threading.current_thread() is threading.main_thread():
+            return self.real.write(text)
+        self.held.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.real.flush()
+
+    def release(self) -> None:
+        for item in self.held:
+            if isinstance(item, bytes):
+                self.real.buffer.write(item)
+            else:
+                self.real.write(item)
+        self.held.clear()
+        self.real.flush()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)
+
+
+class _HeldBytes:
+    def __init__(self, owner: _HeldFromOtherThreads):
+        self.owner = owner
+
+    def write(self, data: bytes) -> int:
+        if threading.current_thread() is threading.main_thread():
+            return self.owner.real.buffer.write(data)
+        self.owner.held.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self.owner.real.buffer.flush()
+
+
 @dataclass
 class _CtrlC:
+    real_stderr: TextIO
     pressed: bool = False
-    stderr: TextIO | None = None  # where to report it, once jsii's noise is silenced
+    raises: bool = True  # False while finishing: the output is complete, stopping it would gain nothing
+    started_ignored: bool = False  # a background job: Ctrl-C is not ours, though it still ends Node
+
+    @property
+    def stderr(self) -> TextIO:
+        """Where to report the interrupt, once jsii's noise is silenced."""
+        return self.real_stderr
+
+    def on_sigint(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.pressed:
+            return  # later Ctrl-Cs must not cut the cleanup short
+        self.pressed = True
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - open until exit
+        if self.raises and not self.started_ignored:
+            raise KeyboardInterrupt
+
+
+_active: _CtrlC | None = None
 
 
 @contextmanager
@@ -243,33 +385,43 @@ def _ctrl_c_recorded() -> Iterator[_CtrlC]:
     channel", and at exit a broken pipe in jsii's atexit hook). None of that is the user's to
     read: from the first Ctrl-C on, sys.stderr is silenced and the one line about the interrupt
     goes to the real stderr. Later Ctrl-Cs are ignored so that cleaning up is not cut short.
+
+    Started with Ctrl-C ignored (a background job of a script), Python goes on ignoring it, but
+    Node resets its signals at start and still dies of it: the Ctrl-C is recorded, so that the
+    failure it causes is reported as an interruption rather than as jsii's traceback.
     """
-    ctrl_c = _CtrlC()
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        # Started as a background job, or under nohup: Ctrl-C is not ours to handle.
-        yield ctrl_c
-        return
-
-    def on_sigint(_signum: int, _frame: FrameType | None) -> None:
-        ctrl_c.pressed = True
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        ctrl_c.stderr, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115 - open until exit
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    global _active
+    real_stderr = sys.stderr
+    held = _HeldFromOtherThreads(real_stderr)
+    ctrl_c = _CtrlC(real_stderr, started_ignored=signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, ctrl_c.on_sigint)
+    outer, _active = _active, ctrl_c
+    sys.stderr = held  # quacks like a TextIO where jsii uses it
     try:
         yield ctrl_c
     finally:
-        # After a Ctrl-C, jsii's exit hook still has to stop its Node child: stay as we are.
+        _active = outer
+        # After a Ctrl-C, jsii's exit hook may still have to stop its Node child: stay as we are.
         if not ctrl_c.pressed:
+            sys.stderr = real_stderr
+            held.release()
             signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
 def _ctrl_c_ignored() -> Iterator[None]:
-    """Moving finished files into place takes milliseconds; a Ctrl-C must not leave it half done."""
+    """Moving finished files into place takes milliseconds; a Ctrl-C must not leave it half done.
+
+    Under main(), the run is finishing from here on: a Ctrl-C is recorded, not raised, and main()
+    reports it once the output is complete and jsii's Node stopped.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield  # signals reach only the main thread
+        return
+    ctrl_c = _active
+    if ctrl_c is not None and signal.getsignal(signal.SIGINT) == ctrl_c.on_sigint:
+        ctrl_c.raises = False
+        yield
         return
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -279,8 +431,5 @@ def _ctrl_c_ignored() -> Iterator[None]:
 
 
 def _report_interrupt(ctrl_c: _CtrlC) -> int:
-    print(
-        "infrakit: synthesis interrupted; nothing half-done was kept (run it again to synthesize)",
-        file=ctrl_c.stderr or sys.stderr,
-    )
+    print(INTERRUPTED, file=ctrl_c.stderr)
     return EXIT_INTERRUPTED

@@ -2,7 +2,7 @@
 
 The inputs are: infrakit's code and main.py, the environment files, the installed package
 versions, the Python version, the environment variables the CDK, jsii and infrakit read
-(CDKTF_*, JSII_*, INFRAKIT_*, and SYNTH_HCL_OUTPUT and TERRAFORM_BINARY_NAME, which the CDK's App
+(CDKTF_*, CDKTN_*, JSII_*, INFRAKIT_*, and SYNTH_HCL_OUTPUT and TERRAFORM_BINARY_NAME, which the CDK's App
 reads too), and the environments asked for. A stamp in the output directory
 records a fingerprint of them and a hash of every file the synth wrote. The cache is used only
 when the fingerprint matches and every recorded file is still there, byte for byte. Files
@@ -20,8 +20,10 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from infrakit.environment_files import toml_entries
+
 STAMP = ".infrakit-synth.json"
-VARIABLE_PREFIXES = ("CDKTF_", "JSII_", "INFRAKIT_")
+VARIABLE_PREFIXES = ("CDKTF_", "CDKTN_", "JSII_", "INFRAKIT_")
 # Read by the CDK's App without a CDKTF_ prefix (cdktn 0.24 lib/app.js, lib/util.js): `cdktf synth --hcl` sets
 # SYNTH_HCL_OUTPUT, which turns cdk.tf.json into cdk.tf.
 VARIABLES = ("SYNTH_HCL_OUTPUT", "TERRAFORM_BINARY_NAME")
@@ -48,7 +50,7 @@ def fingerprint(
 
     for path in sorted(code):
         add(f"code:{path.as_posix()}", path.read_bytes())
-    for path in sorted(environments_dir.glob("*.toml")):
+    for path in toml_entries(environments_dir):
         add(f"environment:{path.name}", path.read_bytes())
     add("packages", "\n".join(installed_distributions(site_dirs)).encode())
     add("python", sys.version.encode())

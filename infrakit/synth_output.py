@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +30,19 @@ STACK_MARKERS = ("cdk.tf.json", "cdk.tf")
 STAGING_PREFIX = ".infrakit-staging-"
 
 
+REPLACED = ".replaced"  # inside the staging directory: what the synth replaced, until it is done
+
+
+class OutputNotWritable(Exception):
+    """The output directory, or a directory inside it, refused a write. Nothing was replaced."""
+
+    def __init__(self, outdir: Path, error: OSError, path: Path | None = None):
+        self.outdir = outdir
+        self.path = path or outdir  # the place in the output that could not be written
+        self.reason = error.strerror or str(error)
+        super().__init__(f"{self.path}: {self.reason}")
+
+
 @contextmanager
 def staging_directory(outdir: Path) -> Iterator[Path]:
     """A fresh directory inside outdir, removed on the way out whatever happened.
@@ -37,8 +50,11 @@ def staging_directory(outdir: Path) -> Iterator[Path]:
     Each run gets its own, so that two synths into one output directory never pull the floor
     from under each other; the last one to move its files in wins, with identical bytes.
     """
-    outdir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=outdir))
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=outdir))
+    except OSError as error:
+        raise OutputNotWritable(outdir, error) from None
     try:
         yield staging
     finally:
@@ -48,21 +64,71 @@ def staging_directory(outdir: Path) -> Iterator[Path]:
 def move_into_place(staging: Path, outdir: Path) -> list[Path]:
     """Move every staged file to the same relative place under outdir; returns the files written.
 
+    All or nothing: if a move is refused (a read-only stack directory, say), every file already
+    moved is put back as it was and OutputNotWritable is raised, so the manifest never names a
+    stack that was not written. Each file replaced is first set aside in the staging directory,
+    which is on the same file system, so setting aside and putting back are renames too.
+
     A stack written in one format loses the other format's file from an earlier synth: with both
     cdk.tf and cdk.tf.json in one directory, terraform would load every resource twice.
     """
-    written = []
-    for source in sorted(path for path in staging.rglob("*") if path.is_file()):
-        target = outdir / source.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(source, target)
-        written.append(target)
-    for target in written:
-        if target.name in STACK_MARKERS:
-            for other in STACK_MARKERS:
-                if other != target.name:
-                    (target.parent / other).unlink(missing_ok=True)
-    return written
+    moves = [
+        (source, outdir / source.relative_to(staging))
+        for source in sorted(path for path in staging.rglob("*") if path.is_file())
+    ]
+    superseded = [
+        target.parent / other
+        for _, target in moves
+        if target.name in STACK_MARKERS
+        for other in STACK_MARKERS
+        if other != target.name and (target.parent / other).is_file()
+    ]
+    aside = staging / REPLACED
+    done: list[tuple[Path, Path | None]] = []  # (target, where its old file was set aside)
+    created: list[Path] = []
+    current = outdir
+    try:
+        for current in superseded:
+            done.append((current, _set_aside(current, aside, outdir)))
+        for source, current in moves:
+            created += _make_parents(current.parent, outdir)
+            done.append((current, _set_aside(current, aside, outdir)))
+            os.replace(source, current)
+    except OSError as error:
+        _put_back(done, created)
+        raise OutputNotWritable(outdir, error, current) from None
+    return [target for _, target in moves]
+
+
+def _set_aside(target: Path, aside: Path, outdir: Path) -> Path | None:
+    if not target.is_file():
+        return None
+    kept = aside / target.relative_to(outdir)
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(target, kept)
+    return kept
+
+
+def _make_parents(directory: Path, outdir: Path) -> list[Path]:
+    """Create directory and its missing parents inside outdir; returns those created, outermost first."""
+    missing = [parent for parent in (directory, *directory.parents) if outdir in parent.parents]
+    created = [parent for parent in reversed(missing) if not parent.exists()]
+    for parent in created:
+        parent.mkdir()
+    return created
+
+
+def _put_back(done: list[tuple[Path, Path | None]], created: list[Path]) -> None:
+    """Undo the moves so far, newest first. Best effort: these renames reverse ones just made."""
+    for target, kept in reversed(done):
+        with suppress(OSError):
+            if kept is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(kept, target)
+    for directory in reversed(created):
+        with suppress(OSError):
+            directory.rmdir()
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def synth(project: Path, extra_env: dict[str, str] | None = None) -> str:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    return result.stderr
+    return result.stdout
 
 
 def test_unchanged_inputs_skip_synthesis(project):

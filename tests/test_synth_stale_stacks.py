@@ -37,7 +37,8 @@ def synth(project: Path, *names: str) -> str:
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    return result.stderr
+    # Progress lines go to stdout and warnings to stderr: the tests read both, as a terminal shows them.
+    return result.stdout + result.stderr
 
 
 def stacks(project: Path) -> list[str]:
@@ -49,10 +50,10 @@ def test_a_full_synth_removes_the_stack_of_a_removed_environment_and_says_so(pro
     assert stacks(project) == ["local", "other"]
     (project / "environments" / "other.toml").unlink()
 
-    stderr = synth(project)
+    output = synth(project)
 
     assert stacks(project) == ["local"]
-    assert "removed stale stack out/stacks/other: environments/other.toml no longer exists" in stderr
+    assert "removed stale stack out/stacks/other: environments/other.toml no longer exists" in output
     manifest = (project / "out" / "manifest.json").read_text()
     assert '"other"' not in manifest
 
@@ -63,10 +64,10 @@ def test_a_synth_of_named_environments_leaves_other_stacks_alone(project):
     before = other.read_bytes()
     (project / "environments" / "other.toml").unlink()
 
-    stderr = synth(project, "local")
+    output = synth(project, "local")
 
     assert other.read_bytes() == before
-    assert "removed" not in stderr
+    assert "removed" not in output
 
 
 def test_a_stale_stack_that_holds_terraform_state_is_kept_with_a_warning_naming_the_file(project):
@@ -75,13 +76,13 @@ def test_a_stale_stack_that_holds_terraform_state_is_kept_with_a_warning_naming_
     state.write_text('{"version": 4}\n')
     (project / "environments" / "other.toml").unlink()
 
-    stderr = synth(project)
+    output = synth(project)
 
     assert state.read_text() == '{"version": 4}\n'
     assert (project / "out" / "stacks" / "other" / "cdk.tf.json").is_file()
-    assert "warning: kept stale stack out/stacks/other" in stderr
-    assert "out/stacks/other/terraform.other.tfstate" in stderr
-    assert "terraform destroy" in stderr
+    assert "warning: kept stale stack out/stacks/other" in output
+    assert "out/stacks/other/terraform.other.tfstate" in output
+    assert "terraform destroy" in output
 
 
 def test_state_recorded_by_terraform_init_also_keeps_a_stale_stack(project):
@@ -91,10 +92,10 @@ def test_state_recorded_by_terraform_init_also_keeps_a_stale_stack(project):
     backend.write_text("{}\n")
     (project / "environments" / "other.toml").unlink()
 
-    stderr = synth(project)
+    output = synth(project)
 
     assert backend.is_file()
-    assert "out/stacks/other/.terraform/terraform.tfstate" in stderr
+    assert "out/stacks/other/.terraform/terraform.tfstate" in output
 
 
 def test_directories_that_are_not_infrakit_stacks_are_left_alone(project):
@@ -104,11 +105,11 @@ def test_directories_that_are_not_infrakit_stacks_are_left_alone(project):
     (notes / "README.txt").write_text("mine\n")
     (project / "environments" / "other.toml").unlink()
 
-    stderr = synth(project)
+    output = synth(project)
 
     assert stacks(project) == ["local", "notes"]
     assert (notes / "README.txt").read_text() == "mine\n"
-    assert "notes" not in stderr
+    assert "notes" not in output
 
 
 def test_after_a_removal_the_cache_resynthesizes_a_recreated_environment(project):
@@ -119,9 +120,9 @@ def test_after_a_removal_the_cache_resynthesizes_a_recreated_environment(project
     assert UP_TO_DATE in synth(project), "the pruned output is current for the remaining environments"
 
     (project / "environments" / "other.toml").write_text(other_text)
-    stderr = synth(project)
+    output = synth(project)
 
-    assert UP_TO_DATE not in stderr
+    assert UP_TO_DATE not in output
     assert stacks(project) == ["local", "other"]
     assert UP_TO_DATE in synth(project)
 
@@ -130,9 +131,9 @@ def test_a_stack_removed_by_hand_is_resynthesized_not_reported_up_to_date(projec
     synth(project)
     shutil.rmtree(project / "out" / "stacks" / "other")
 
-    stderr = synth(project)
+    output = synth(project)
 
-    assert UP_TO_DATE not in stderr
+    assert UP_TO_DATE not in output
     assert stacks(project) == ["local", "other"]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infrakit.config.models import DOCKER_SERVICES_WITH_HOST_PORT, EnvironmentConfig
+from infrakit.environment_files import toml_entries
 
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -52,17 +53,61 @@ class Environment:
     config: EnvironmentConfig
 
 
-def available_environments(directory: Path) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.toml"))
+@dataclass(frozen=True)
+class EnvironmentFiles:
+    """The `<env>.toml` files of a directory: those that can be read as environments, and the
+    entries that look like one but are not a readable file (a directory, a dangling symlink)."""
+
+    files: dict[str, Path]
+    broken: dict[str, Problem]
+
+    @property
+    def names(self) -> list[str]:
+        return sorted({*self.files, *self.broken})
+
+
+def environment_files(directory: Path) -> EnvironmentFiles:
+    """Every `*.toml` entry of directory except editor and hidden files; the one listing that both
+    the loader and the host-port check use."""
+    files: dict[str, Path] = {}
+    broken: dict[str, Problem] = {}
+    for path in toml_entries(directory):
+        problem = _not_a_file(path)
+        if problem:
+            # The entry's own name: resolving it would name a symlink's target instead.
+            broken[path.stem] = Problem(str(Path(_display(path.parent)) / path.name), "", problem)
+        else:
+            files[path.stem] = path
+    return EnvironmentFiles(files, broken)
+
+
+def _not_a_file(path: Path) -> str | None:
+    fix = "every *.toml file in this directory is an environment: remove it or rename it"
+    if path.is_symlink() and not path.exists():
+        return f"a symbolic link to {path.readlink()}, which does not exist; {fix}"
+    if path.is_dir():
+        return f"a directory, not an environment file; {fix}"
+    if not path.is_file():
+        return f"not a regular file; {fix}"
+    return None
 
 
 def load_environments(directory: Path, names: Iterable[str] = ()) -> list[Environment]:
-    """Load the named environments, or all of them. Raises ConfigError listing every problem."""
+    """Load the named environments, or all of them. Raises ConfigError listing every problem.
+
+    A broken entry (a directory or dangling symlink named *.toml) is reported when it is asked for
+    or when all environments are: it does not stop a synth of other, healthy environments.
+    """
     if not directory.is_dir():
         raise ConfigError([_missing_directory(directory)])
-    known = available_environments(directory)
+    try:
+        listing = environment_files(directory)
+    except OSError as error:
+        problem = Problem(_display(directory), "", f"cannot list the directory: {error.strerror}")
+        raise ConfigError([problem]) from None
+    known = listing.names
     wanted = list(names) or known
-    problems: list[Problem] = []
+    problems: list[Problem] = [listing.broken[name] for name in wanted if name in listing.broken]
     for name in wanted:
         if name not in known:
             hint = f"known environments: {', '.join(known)}" if known else "there are none yet"
@@ -77,13 +122,13 @@ def load_environments(directory: Path, names: Iterable[str] = ()) -> list[Enviro
         problems.append(Problem(_display(directory), "", "no environment files (*.toml) found"))
 
     environments: list[Environment] = []
-    for name in (n for n in wanted if n in known):
-        path = directory / f"{name}.toml"
+    loadable = [name for name in wanted if name in listing.files]
+    for name in loadable:
         try:
-            environments.append(load_environment(path))
+            environments.append(load_environment(listing.files[name]))
         except ConfigError as error:
             problems += error.problems
-    problems += host_port_clashes(directory, [n for n in wanted if n in known])
+    problems += host_port_clashes(directory, loadable)
     if problems:
         raise ConfigError(problems)
     return environments
@@ -121,7 +166,7 @@ def host_port_clashes(directory: Path, wanted: Iterable[str]) -> list[Problem]:
     read leniently here; their own mistakes are reported when they are loaded.
     """
     loading = set(wanted)
-    published = {path.stem: _published_ports(path) for path in sorted(directory.glob("*.toml"))}
+    published = {name: _published_ports(path) for name, path in environment_files(directory).files.items()}
     problems = []
     names = sorted(published)
     for index, name in enumerate(names):
