@@ -49,11 +49,18 @@ def checkov_input(stacks: Path, destination: Path) -> Path:
 
 
 def run_checkov(
-    stacks: Path, *, config_file: Path, work_dir: Path, extra_args: list[str] | None = None
+    stacks: Path,
+    *,
+    config_file: Path,
+    work_dir: Path,
+    extra_args: list[str] | None = None,
+    quiet: bool = True,
 ) -> subprocess.CompletedProcess[str]:
+    """checkov over a copy of `stacks`; `quiet=False` lists passed checks too, not only their total."""
     target = checkov_input(stacks, work_dir / "stacks")
     checkov = Path(sys.executable).with_name("checkov")
-    command = [str(checkov), "-d", str(target), "--config-file", str(config_file), *OFFLINE_FLAGS]
+    flags = OFFLINE_FLAGS if quiet else [flag for flag in OFFLINE_FLAGS if flag != "--quiet"]
+    command = [str(checkov), "-d", str(target), "--config-file", str(config_file), *flags]
     env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}
     return subprocess.run(
         [*command, *(extra_args or [])], capture_output=True, text=True, env=env, timeout=600, check=False
