@@ -3,10 +3,12 @@
 reports part of the password as the host, port or path, where a search for the whole password
 cannot find it. So the test looks for every piece of the password, split at those characters.
 
-Each operator command runs as a subprocess, as a user runs it, with the passwords planted in
-DATABASE_URL, REDIS_URL, QDRANT_URL and QDRANT_API_KEY, and again percent-encoded (the well-formed
-spelling), pointing at ports where nothing listens. What this cannot prove: that no other
-spelling or failure path (a server that answers, a library's next version) prints a secret.
+Each operator command runs through main() in this process, its output captured at the file
+descriptors (what a terminal would show, libraries' own writes included), with the passwords planted
+in DATABASE_URL, REDIS_URL, QDRANT_URL and QDRANT_API_KEY, and again percent-encoded (the
+well-formed spelling), pointing at ports where nothing listens; one case runs as a real process, as
+a user runs it. What this cannot prove: that no other spelling or failure path (a server that
+answers, a library's next version) prints a secret.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from infrakit import cli
 from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, ROOT
 from tests.servers import free_port
 
@@ -69,32 +73,29 @@ def endpoints(shape: str, encode: bool) -> dict[str, str]:
     }
 
 
-def run(command: list[str], environ: dict[str, str], cwd: Path) -> str:
-    """Runs the command as a user would, and returns what it printed (stdout, then stderr)."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "infrakit",
-            "--environments-dir",
-            str(ENVIRONMENTS),
-            command[0],
-            "--env",
-            "local",
-        ]
-        + command[1:],
-        cwd=cwd,  # no cdktf.out here: the endpoints come from the variables alone
-        env={k: v for k, v in os.environ.items() if k not in ENDPOINT_VARIABLES}
-        | environ
-        | {"PYTHONPATH": str(ROOT)},  # this checkout's infrakit, wherever it is installed
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output  # it failed, and said why, with nothing to hide
-    assert "Traceback" not in output
-    return output
+def argv(command: list[str]) -> list[str]:
+    return ["--environments-dir", str(ENVIRONMENTS), command[0], "--env", "local", *command[1:]]
+
+
+@pytest.fixture
+def run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> Callable[[list[str], dict[str, str]], str]:
+    """Runs the command through main(), in a directory with no cdktf.out (the endpoints come from
+    the variables alone), and returns what it printed (stdout, then stderr)."""
+    monkeypatch.chdir(tmp_path)
+    for name in ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def run(command: list[str], environ: dict[str, str]) -> str:
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        code = cli.main(argv(command))
+        out, err = capfd.readouterr()
+        assert code == 1, out + err  # it failed, and said why, with nothing to hide
+        return out + err
+
+    return run
 
 
 def leaked(output: str, secrets: list[str]) -> list[str]:
@@ -109,14 +110,33 @@ def leaked(output: str, secrets: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]).replace(" --", " "))
-def test_no_piece_of_an_unencoded_password_is_printed(command: list[str], shape: str, tmp_path: Path) -> None:
-    variables = endpoints(shape, encode=False)
-    output = run(command, variables, tmp_path)
+def test_no_piece_of_an_unencoded_password_is_printed(command: list[str], shape: str, run) -> None:
+    output = run(command, endpoints(shape, encode=False))
     assert not leaked(output, [password(shape, n) for n in range(4)]), output
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]).replace(" --", " "))
-def test_no_piece_of_a_percent_encoded_password_is_printed(command: list[str], tmp_path: Path) -> None:
+def test_no_piece_of_a_percent_encoded_password_is_printed(command: list[str], run) -> None:
     shape = SHAPES[-1]
-    output = run(command, endpoints(shape, encode=True), tmp_path)
+    output = run(command, endpoints(shape, encode=True))
+    assert not leaked(output, [password(shape, n) for n in range(4)]), output
+
+
+@pytest.mark.parametrize("encode", [False, True], ids=["unencoded", "percent-encoded"])
+def test_a_real_process_prints_no_piece_of_the_password(encode: bool, tmp_path: Path) -> None:
+    """As a user runs it: the interpreter's own output (a traceback at exit, a warning) counts too."""
+    shape, bootstrap = SHAPES[-1], COMMANDS[-1]
+    result = subprocess.run(
+        [sys.executable, "-m", "infrakit", *argv(bootstrap)],
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if k not in ENDPOINT_VARIABLES}
+        | endpoints(shape, encode)
+        | {"PYTHONPATH": str(ROOT)},  # this checkout's infrakit, wherever it is installed
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
     assert not leaked(output, [password(shape, n) for n in range(4)]), output
