@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -124,18 +125,29 @@ SENTINELS = {
 
 
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory) -> Path:
-    """Every environment, synthesized once by `python main.py`, with sentinel credentials set."""
-    outdir = tmp_path_factory.mktemp("cloud") / "cdktf.out"
-    result = subprocess.run(
-        [PYTHON, "main.py", "--outdir", str(outdir)],
-        cwd=ROOT,
-        env={**os.environ, **SENTINELS},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every environment, synthesized once by `python main.py`, with sentinel credentials set.
+
+    Read-only for the tests. Under pytest-xdist the workers share one synth: the first to need it
+    runs it while the others wait on a lock, in the run's common temporary directory."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent / "synthesized" if worker else base / "synthesized"
+    shared.mkdir(exist_ok=True)
+    outdir = shared / "cdktf.out"
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "complete").exists():
+            result = subprocess.run(
+                [PYTHON, "main.py", "--outdir", str(outdir)],
+                cwd=ROOT,
+                env={**os.environ, **SENTINELS},
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            assert result.returncode == 0, result.stderr
+            (shared / "complete").touch()
     return outdir
 
 

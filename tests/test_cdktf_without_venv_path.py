@@ -59,10 +59,13 @@ def test_cdktf_version_runs_with_only_the_system_path():
     assert result.stdout.strip() == pinned
 
 
-def test_cdktf_synth_with_only_the_system_path_succeeds_and_shows_no_error(tmp_path):
+def test_cdktf_synth_with_only_the_system_path_succeeds_shows_no_error_and_matches_main_py(
+    tmp_path, synthesized
+):
     """One real `cdktf synth` of every environment, in a copy of the app (main.py, cdktf.json,
     infrakit/, environments/), so the project's own cdktf.out is not written. The copy shares the
-    project's node_modules and .venv."""
+    project's node_modules and .venv. Its stacks are byte for byte those of `python main.py`: the
+    CLI runs the same app, whatever PATH holds."""
     project = tmp_path / "project"
     project.mkdir()
     for name in ("main.py", "cdktf.json"):
@@ -78,7 +81,13 @@ def test_cdktf_synth_with_only_the_system_path_succeeds_and_shows_no_error(tmp_p
     assert_no_stack_trace(result)
     assert "[ERROR]" not in output and "\x1b[91m" not in output, output
     assert "infrakit: synthesized dev, local, prod, staging" in result.stdout
-    assert (project / "cli.out" / "stacks" / "local" / "cdk.tf.json").is_file()
+    cli_stacks = project / "cli.out" / "stacks"
+    names = sorted(p.name for p in cli_stacks.iterdir())
+    assert names == sorted(p.name for p in (synthesized / "stacks").iterdir())
+    assert {"dev", "dev-images", "local", "prod", "prod-images", "staging", "staging-images"} <= set(names)
+    for name in names:
+        expected = synthesized / "stacks" / name / "cdk.tf.json"
+        assert (cli_stacks / name / "cdk.tf.json").read_bytes() == expected.read_bytes(), name
 
 
 def test_without_the_projects_venv_it_says_to_run_setup(tmp_path):

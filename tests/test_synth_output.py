@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import socket
 import subprocess
 from pathlib import Path
@@ -68,39 +66,3 @@ def test_synthesizing_local_never_imports_the_aws_bindings(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "stacks" / "local" / "cdk.tf.json").is_file()
     assert result.stdout.strip() == "[]"
-
-
-def test_cdktf_cli_synth_matches_python_main(tmp_path, synthesized):
-    cli = ROOT / "node_modules" / ".bin" / "cdktf"
-    assert cli.exists(), "run scripts/setup.sh: it installs the cdktf command"
-    env = {
-        **os.environ,
-        "PATH": f"{Path(PYTHON).parent}{os.pathsep}{os.environ['PATH']}",
-        "CHECKPOINT_DISABLE": "1",
-    }
-    project = tmp_path / "project"
-    shutil.copytree(
-        ROOT,
-        project,
-        ignore=shutil.ignore_patterns(".venv", "node_modules", "cdktf.out", ".git", "*.tfstate"),
-    )
-    (project / "node_modules").symlink_to(ROOT / "node_modules")
-    result = subprocess.run(
-        [str(cli), "synth", "--output", "cli.out"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    cli_stacks = project / "cli.out" / "stacks"
-    assert sorted(p.name for p in cli_stacks.iterdir()) == sorted(
-        p.name for p in (synthesized / "stacks").iterdir()
-    )
-    assert {"dev", "dev-images", "local", "prod", "prod-images", "staging", "staging-images"} <= {
-        p.name for p in cli_stacks.iterdir()
-    }
-    for stack in cli_stacks.iterdir():
-        expected = synthesized / "stacks" / stack.name / "cdk.tf.json"
-        assert (stack / "cdk.tf.json").read_bytes() == expected.read_bytes(), stack.name
