@@ -31,7 +31,7 @@ def test_every_container_has_a_healthcheck_a_restart_policy_and_waits_for_health
 
 
 def test_every_container_has_memory_and_cpu_limits(local_synth):
-    for service, memory, cpus in [("postgres", 512, "1"), ("redis", 256, "0.5"), ("worker", 128, "0.25")]:
+    for service, memory, cpus in [("postgres", 512, "1.0"), ("redis", 256, "0.5"), ("worker", 128, "0.25")]:
         assert Testing.to_have_resource_with_properties(
             local_synth,
             Container.TF_RESOURCE_TYPE,

@@ -4,6 +4,7 @@ pinned images and sizing."""
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -127,13 +128,47 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,62}$")]
 
 
+def docker_cpus(value: float) -> str:
+    """`cpus` as the Docker provider reads it back from the container, e.g. 1 -> "1.0", 0.25 -> "0.25".
+
+    kreuzwerker/docker parses `cpus` into NanoCPUs (docker/cli `opts.ParseCPUs`) and reads it back
+    with `nanoInt64ToDecimalString` (internal/provider/helpers.go): nine decimals; if that text holds
+    exactly nine "0" characters, one decimal, rounded; otherwise trailing zeros trimmed. `cpus`
+    forces replacement, so any other spelling ("1" for "1.0") recreates the container on every apply.
+    Raises ValueError for a value with no stable spelling: one the read-back rounds to another
+    amount (0.01 reads back as "0.0", 10.01 as "10.0") or finer than a nano-CPU.
+    """
+    nano = Decimal(repr(value)) * 10**9
+    if nano != nano.to_integral_value() or nano <= 0:
+        raise ValueError(f"cpus = {value} is finer than Docker's unit of 1e-9 CPU")
+    exact = f"{nano.scaleb(-9):.9f}"
+    if exact.count("0") == 9:
+        text = f"{Decimal(exact).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):f}"
+    else:
+        text = exact.rstrip("0")
+    if Decimal(text) * 10**9 != nano:
+        raise ValueError(
+            f"cpus = {value} has no stable form: the Docker provider reads it back as {text!r}, which "
+            "is another amount, and would recreate the container on every apply; choose a multiple of 0.1"
+        )
+    return text
+
+
+def _stable_cpus(value: float) -> float:
+    try:
+        docker_cpus(value)
+    except ValueError as error:
+        raise PydanticCustomError("cpus", "{reason}", {"reason": str(error)}) from None
+    return value
+
+
 class ContainerSizing(Model):
     """Image and limits shared by every container-backed service."""
 
     image: PinnedImage
     image_digest: ImageDigest | None = None
     memory_mb: int = Field(gt=0, le=262_144)
-    cpus: float = Field(gt=0, le=64)
+    cpus: Annotated[float, AfterValidator(_stable_cpus)] = Field(gt=0, le=64)
 
     @property
     def image_ref(self) -> str:

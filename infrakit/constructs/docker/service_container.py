@@ -18,7 +18,7 @@ from infrakit.cdk import (
     Image,
     Volume,
 )
-from infrakit.config.types import ContainerSizing
+from infrakit.config.types import ContainerSizing, docker_cpus
 from infrakit.constructs.docker.network import LocalNetwork
 
 LOOPBACK = "127.0.0.1"
@@ -105,4 +105,5 @@ class ServiceContainer(Construct):
 
 
 def _cpus(value: float) -> str:
-    return f"{value:g}"
+    """The spelling the provider reads back, so that an unchanged config plans no replacement."""
+    return docker_cpus(value)
