@@ -14,8 +14,13 @@ from dataclasses import dataclass, fields
 class Endpoint:
     """One contract value, as seen from the two places that use it.
 
-    For cloud backends both are the same. For local Docker, services reach each other by
-    network alias while the operator's machine reaches them on 127.0.0.1.
+    `in_network` is what the api and worker containers receive, read by the product's own clients
+    (node-postgres, ioredis, ...). `from_operator` is the stack output, read on the operator's
+    machine by the bootstrap and migrations (psycopg, redis-py, ...). They differ where the two
+    places reach a service differently (local Docker: network alias versus 127.0.0.1) or where the
+    clients read the same URL differently (Supabase's pooler: node-postgres needs
+    `uselibpqcompat=true`, which libpq refuses; see infrakit/constructs/supabase/database.py).
+    Otherwise both are the same value.
     """
 
     in_network: str

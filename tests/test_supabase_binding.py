@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from infrakit.bindings.supabase import (
     DataSupabaseApikeys,
@@ -216,9 +217,48 @@ def test_database_url_is_the_transaction_pooler_with_the_generated_password(data
 
 
 def test_database_url_requires_tls(database):
+    """Both sides; tests/test_supabase_database_url.py runs them with node-postgres and psycopg."""
     _, contract = database
-    assert contract["database_url"].endswith("sslmode=require")
+    assert contract["database_url"].endswith("sslmode=require&uselibpqcompat=true")
     assert "sslmode=disable" not in contract["database_url"]
+
+
+def test_the_operator_url_is_libpq_s_dialect():
+    stack = new_stack()
+    RandomProvider(stack, "random")
+    config = SupabasePostgres(backend="supabase", organization_id="acme", region="eu-west-1")
+    database = SupabaseDatabase(stack, "database", name="acme-dev", config=config)
+    TerraformOutput(stack, "operator", value=database.database_url.from_operator)
+    assert synth(stack)["output"]["operator"]["value"].endswith("}sslmode=require")
+
+
+def test_project_creation_waits_twenty_minutes_by_default(database):
+    """Provider 1.10.1 waits 5 minutes (utils.go, defaultWaitTimeout), and a create that times out
+    returns before state is saved, leaving a billed project Terraform does not track.
+
+    What this cannot prove: how long a real project takes to become ACTIVE_HEALTHY."""
+    document, _ = database
+    project_block = only_block(document, "resource", SupabaseProject.TF_RESOURCE_TYPE)
+    assert project_block["timeouts"] == {"create": "20m", "update": "20m"}
+
+
+def test_configured_timeouts_reach_the_project():
+    document, _ = database_stack(create_timeout="45m", update_timeout="1h30m")
+    project_block = only_block(document, "resource", SupabaseProject.TF_RESOURCE_TYPE)
+    assert project_block["timeouts"] == {"create": "45m", "update": "1h30m"}
+
+
+@pytest.mark.parametrize("value", ["20", "20 minutes", "1d", ""])
+def test_a_timeout_that_is_no_go_duration_is_refused(value):
+    with pytest.raises(ValidationError, match="create_timeout"):
+        SupabasePostgres(backend="supabase", organization_id="acme", region="eu-west-1", create_timeout=value)
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_every_cloud_project_sets_its_timeouts(synthesized, environment):
+    document = json.loads((synthesized / "stacks" / environment / "cdk.tf.json").read_text())
+    project_block = only_block(document, "resource", SupabaseProject.TF_RESOURCE_TYPE)
+    assert set(project_block["timeouts"]) == {"create", "update"}
 
 
 def test_project_password_is_the_generated_one_never_a_literal(database):

@@ -50,9 +50,17 @@ class SupabaseProvider(BoundProvider):
         )
 
 
+# Arguments of supabase_project that provider 1.10.1 can neither update ("Update is not supported
+# for this attribute", project_resource.go Update) nor replace (no RequiresReplace): a plan that
+# changes one in place fails at apply. Replacing would destroy the database, so the deploy refuses
+# such a plan instead.
+FIXED_PROJECT_ARGUMENTS: tuple[str, ...] = ("organization_id", "region")
+
+
 @dataclass(frozen=True)
 class ProjectTimeouts:
-    """How long Terraform waits for a project to be created or updated, e.g. "20m"."""
+    """How long Terraform waits for a project to become active after a create or a resize, as a
+    Go duration ("20m", "1h30m"). Unset, provider 1.10.1 waits 5 minutes (utils.go)."""
 
     create: str | None = None
     update: str | None = None

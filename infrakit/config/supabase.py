@@ -64,12 +64,25 @@ def _public_cidr(value: str) -> str:
 PublicCidr = Annotated[str, AfterValidator(_public_cidr)]
 
 
+# A Go duration as the provider's `timeouts` block parses it (time.ParseDuration), limited to the
+# units its documentation names: hours, minutes, seconds, e.g. "20m" or "1h30m".
+_DURATION = r"^(\d+h(\d+m)?(\d+s)?|\d+m(\d+s)?|\d+s)$"
+
+
 class SupabasePostgres(Model):
-    """A Supabase project whose Postgres serves as the environment's database."""
+    """A Supabase project whose Postgres serves as the environment's database.
+
+    `organization_id` and `region` are fixed once the project exists. Provider 1.10.1 can neither
+    update them ("Update is not supported for this attribute", project_resource.go) nor marks them
+    as forcing a replacement, so a changed value passes validation and plan and fails at apply.
+    Replacing the project would destroy the database, so infrakit never does: to move a project,
+    create a new environment (or a new project by hand), migrate the data, then retire the old one.
+    """
 
     backend: Literal["supabase"]
-    # The organization slug from the dashboard URL; an identifier, not a secret.
+    # The organization slug from the dashboard URL; an identifier, not a secret. Fixed, see above.
     organization_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    # Fixed, see above.
     region: str = Field(pattern=r"^[a-z]{2}-[a-z]+-\d$")
     instance_size: InstanceSize = "micro"
     # Who may reach Postgres directly. Empty leaves Supabase's default (reachable from anywhere,
@@ -79,6 +92,12 @@ class SupabasePostgres(Model):
     statement_timeout: str | None = Field(default=None, pattern=r"^\d+(us|ms|s|min|h|d)?$")
     # The most rows one PostgREST (Data API) response may carry.
     max_rows: int | None = Field(default=None, ge=1)
+    # How long apply waits for a new project to become active, and for a resize. The provider's own
+    # default is 5 minutes (utils.go, defaultWaitTimeout); new projects often take longer, and a
+    # timed-out create fails before Terraform saves the project in state: the billed project is
+    # then untracked, and the next apply creates a second one.
+    create_timeout: str = Field(default="20m", pattern=_DURATION)
+    update_timeout: str = Field(default="20m", pattern=_DURATION)
 
     def database_settings(self) -> dict[str, str]:
         return {"statement_timeout": self.statement_timeout} if self.statement_timeout else {}

@@ -8,6 +8,9 @@ It serves only:
 
 It proves our client code sends the right credentials and handles rejections and timeouts. It
 proves nothing about Supabase itself.
+
+`pooler_url_map` models what the provider's `supabase_pooler` data source gives for a project's
+pooler (Supavisor), so tests can evaluate our expressions on it and connect to a test server.
 """
 
 from __future__ import annotations
@@ -18,6 +21,25 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from urllib.parse import urlsplit
+
+# The literal the Management API writes where the database password belongs.
+PASSWORD_PLACEHOLDER = "[YOUR-PASSWORD]"
+
+
+def pooler_url_map(ref: str, *, host: str, port: int) -> dict[str, str]:
+    """`data.supabase_pooler.<id>.url` as provider 1.10.1 sets it, pointed at `host:port`.
+
+    - Keys: the pool mode of each PRIMARY entry the Management API returns
+      (`GET /v1/projects/{ref}/config/database/pooler`; provider `pooler_data_source.go`, Read). The
+      API returns one, in transaction mode, so the map has only "transaction" (reference.md,
+      "Data supabase_pooler"; tests/test_supabase_expressions.py).
+    - Value: the API's `connection_string`, with the tenant-qualified user `postgres.<ref>`
+      (Supavisor routes on it), `[YOUR-PASSWORD]` for the password, and the `postgres` database.
+      On Supabase the host is `aws-0-<region>.pooler.supabase.com` and the port 6543 (transaction;
+      session mode is 5432 on the same host); a test passes its own server's.
+    - No query string: TLS parameters are ours to add (infrakit/constructs/supabase/database.py).
+    """
+    return {"transaction": f"postgres://postgres.{ref}:{PASSWORD_PLACEHOLDER}@{host}:{port}/postgres"}
 
 
 class SupabaseStandIn:

@@ -9,6 +9,7 @@ from constructs import Construct
 from infrakit.bindings.supabase import (
     DataSupabaseApikeys,
     DataSupabasePooler,
+    ProjectTimeouts,
     SupabaseProject,
     SupabaseProvider,
     SupabaseSettings,
@@ -60,6 +61,7 @@ class SupabaseDatabase(Construct):
             # Explicit, because new projects may start without them: the api and worker receive the
             # anon and service_role keys, and a null key would fail the Secrets Manager versions.
             legacy_api_keys_enabled=True,
+            timeouts=ProjectTimeouts(create=config.create_timeout, update=config.update_timeout),
         )
         prevent_destroy(self.project, when=protect)
         ref = self.project.project_ref
@@ -69,14 +71,14 @@ class SupabaseDatabase(Construct):
         pooler = DataSupabasePooler(self, "pooler", project_ref=ref)
 
         # Transaction mode suits many short-lived connections from autoscaled api and worker tasks.
-        self.database_url = Endpoint.everywhere(
-            _require_tls(Fn.replace(pooler.connection_string("transaction"), PASSWORD_PLACEHOLDER, password))
+        self.database_url = _pooler_endpoint(
+            Fn.replace(pooler.connection_string("transaction"), PASSWORD_PLACEHOLDER, password)
+        )
+        # Migrations hold a session advisory lock, which the transaction pooler cannot keep.
+        self.database_migration_url = _pooler_endpoint(
+            Fn.replace(pooler.session_connection_string(), PASSWORD_PLACEHOLDER, password)
         )
         # Supabase has no URL attribute; every project's API lives at this address.
-        # Migrations hold a session advisory lock, which the transaction pooler cannot keep.
-        self.database_migration_url = Endpoint.everywhere(
-            _require_tls(Fn.replace(pooler.session_connection_string(), PASSWORD_PLACEHOLDER, password))
-        )
         self.supabase_url = Endpoint.everywhere(f"https://{ref}.supabase.co")
         self.supabase_anon_key = Endpoint.everywhere(keys.anon_key)
         self.supabase_service_role_key = Endpoint.everywhere(keys.service_role_key)
@@ -93,7 +95,25 @@ class SupabaseDatabase(Construct):
             SupabaseSettings(self, "settings", project_ref=ref, **configured)
 
 
-def _require_tls(url: str) -> str:
-    """Add sslmode=require, so a client refuses to talk to Postgres without TLS."""
+# TLS without verification of the chain: libpq's `sslmode=require`. Supavisor's certificate chains
+# to Supabase's own root CA, which is in no system trust store, so a client that verifies the chain
+# against the system store cannot connect at all; the password and TLS still protect the session.
+LIBPQ_TLS = "sslmode=require"
+# node-postgres (pg-connection-string 2.x) reads `sslmode=require` as verify-full and fails on that
+# chain with SELF_SIGNED_CERT_IN_CHAIN; `uselibpqcompat=true` gives it libpq's meaning (n8n-io/n8n#13517).
+# libpq, and so psycopg, refuses the unknown parameter ("invalid URI query parameter"), so only the
+# containers' value carries it.
+NODE_POSTGRES_TLS = "sslmode=require&uselibpqcompat=true"
+
+
+def _pooler_endpoint(url: str) -> Endpoint:
+    """One pooler URL in each client's dialect: node-postgres in the api and worker containers
+    (`in_network`, their DATABASE_URL), libpq/psycopg on the operator's machine (`from_operator`, the
+    stack output the bootstrap and migrations read). Both refuse a server that does not offer TLS."""
+    return Endpoint(in_network=_with_query(url, NODE_POSTGRES_TLS), from_operator=_with_query(url, LIBPQ_TLS))
+
+
+def _with_query(url: str, parameters: str) -> str:
+    """Append query parameters to a URL known only at apply time, whether or not it has a query."""
     separator = Fn.conditional(Fn.strcontains(url, "?"), "&", "?")
-    return f"{url}{Token.as_string(separator)}sslmode=require"
+    return f"{url}{Token.as_string(separator)}{parameters}"
