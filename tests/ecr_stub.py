@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from botocore.stub import Stubber
 
 REGISTRY = "480937561234.dkr.ecr.eu-west-1.amazonaws.com"
@@ -28,3 +30,76 @@ def images_found(stubber: Stubber, env: str = "dev") -> None:
     for service in ("api", "worker"):
         repository_found(stubber, f"infrakit-{env}-{service}")
         image_found(stubber, f"infrakit-{env}-{service}")
+
+
+# What ECR answers for an image's manifest and its config blob: BatchGetImage returns the manifest
+# as a JSON string; GetDownloadUrlForLayer returns a pre-signed S3 URL for a blob that an image
+# references, the config blob included (the ECR API reference); the blob itself comes from S3.
+CONFIG_DIGEST = "sha256:" + "c" * 64
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+ACCEPTED = [
+    "application/vnd.oci.image.manifest.v1+json",
+    DOCKER_MANIFEST,
+    OCI_INDEX,
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+]
+
+
+def image_config(volumes: list[str], user: str = "10001") -> bytes:
+    """An image config blob as `docker build` writes it (the OCI image spec's `config`)."""
+    config = {"User": user, "Volumes": {path: {} for path in volumes} or None, "Cmd": ["node"]}
+    return json.dumps({"architecture": "amd64", "os": "linux", "config": config}).encode()
+
+
+def manifest_found(
+    stubber: Stubber, name: str, image_id: dict[str, str], manifest: dict, media_type: str
+) -> None:
+    stubber.add_response(
+        "batch_get_image",
+        {
+            "images": [
+                {
+                    "repositoryName": name,
+                    "imageId": image_id,
+                    "imageManifest": json.dumps(manifest),
+                    "imageManifestMediaType": media_type,
+                }
+            ],
+            "failures": [],
+        },
+        {"repositoryName": name, "imageIds": [image_id], "acceptedMediaTypes": ACCEPTED},
+    )
+
+
+def config_found(stubber: Stubber, name: str, url: str, tag: str = "0.1.0", *, index: bool = False) -> None:
+    """The image `name:tag` (behind an OCI index if `index`), whose config blob S3 serves at url."""
+    image = {
+        "schemaVersion": 2,
+        "mediaType": DOCKER_MANIFEST,
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "digest": CONFIG_DIGEST,
+            "size": 1,
+        },
+        "layers": [],
+    }
+    if index:
+        child = "sha256:" + "a" * 64
+        listing = {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {"digest": "sha256:" + "b" * 64, "platform": {"os": "linux", "architecture": "arm64"}},
+                {"digest": child, "platform": {"os": "linux", "architecture": "amd64"}},
+            ],
+        }
+        manifest_found(stubber, name, {"imageTag": tag}, listing, OCI_INDEX)
+        manifest_found(stubber, name, {"imageDigest": child}, image, DOCKER_MANIFEST)
+    else:
+        manifest_found(stubber, name, {"imageTag": tag}, image, DOCKER_MANIFEST)
+    stubber.add_response(
+        "get_download_url_for_layer",
+        {"downloadUrl": url, "layerDigest": CONFIG_DIGEST},
+        {"repositoryName": name, "layerDigest": CONFIG_DIGEST},
+    )

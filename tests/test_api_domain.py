@@ -17,6 +17,8 @@ import pytest
 
 from infrakit.config import ConfigError, Environment, EnvironmentConfig
 from infrakit.config.loader import load_environment
+from tests.apply_graph import ApplyGraph
+from tests.apply_order_rules import service_after_forwarding_listeners, violations
 from tests.conftest import ENVIRONMENTS, synth
 from tests.terraform_console import evaluate
 
@@ -117,6 +119,13 @@ def test_a_certificate_you_bring_is_served_as_it_is() -> None:
     https = next(listener for listener in resources(document, "aws_lb_listener") if listener["port"] == 443)
     assert https["certificate_arn"] == CERTIFICATE
     assert document["output"]["api_url"]["value"] == "https://api.staging.example.com"
+    # The service waits for the HTTPS listener, the one forwarding to its target group.
+    graph = ApplyGraph.of(document)
+    listeners = document["resource"]["aws_lb_listener"]
+    assert [p[1] for p in service_after_forwarding_listeners(graph)] == [
+        f"aws_lb_listener.{name}" for name, listener in listeners.items() if listener["port"] == 443
+    ]
+    assert not violations(service_after_forwarding_listeners, graph)
 
 
 def test_protected_environments_cannot_serve_plain_http(tmp_path: Path) -> None:
@@ -159,3 +168,9 @@ def test_a_disposable_environment_may_serve_plain_http() -> None:
     )
     assert not resources(document, "aws_acm_certificate")
     assert document["output"]["api_url"]["value"].startswith("http://${aws_lb.")
+    # Here the HTTP listener forwards, so the service waits for it.
+    graph = ApplyGraph.of(document)
+    assert [p[1] for p in service_after_forwarding_listeners(graph)] == [
+        f"aws_lb_listener.{name}" for name in document["resource"]["aws_lb_listener"]
+    ]
+    assert not violations(service_after_forwarding_listeners, graph)

@@ -61,7 +61,7 @@ def fargate_app_service(
             value=value,
             key=aws.key,
             protect=aws.settings.deletion_protection,
-        ).arn
+        )
         for variable, value in sorted(secret_values.items())
     }
 
@@ -84,7 +84,7 @@ def fargate_app_service(
         environment=environment,
         secrets=secrets,
         egress=egress,
-        target_group_arn=load_balancer.target_group.arn if load_balancer else None,
+        route=load_balancer.route if load_balancer else None,
     )
     if hasattr(cache, "admit"):
         cache.admit(name, service.security_group.id)

@@ -9,6 +9,10 @@ from __future__ import annotations
 from infrakit.config import Environment
 
 APP_SERVICES = ("api", "worker")
+# How Fargate runs every app service's image (fargate_service.py), for the image check before
+# deploy (deploy/images.py): its CPU architecture, and where its writable scratch volume is mounted.
+CPU_ARCHITECTURE = "X86_64"
+SCRATCH_PATH = "/tmp"
 
 
 def images_stack_name(environment_name: str) -> str:

@@ -51,6 +51,8 @@ LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 class AccessLogBucket(Construct):
     """Private, versioned, TLS-only, expiring after the log retention period.
 
+    `policy` lets the load balancer write; enabling access logs before it exists fails.
+
     Encrypted with SSE-S3: ALB access log delivery does not support SSE-KMS.
     """
 
@@ -149,4 +151,6 @@ class AccessLogBucket(Construct):
                 ),
             ],
         )
-        S3BucketPolicy(self, "bucket-policy", bucket=bucket.id, policy=policy.json)
+        # ELB checks that it may write here when access logging is enabled ("Access Denied for
+        # bucket"): a load balancer naming this bucket must depend on this policy.
+        self.policy = S3BucketPolicy(self, "bucket-policy", bucket=bucket.id, policy=policy.json)

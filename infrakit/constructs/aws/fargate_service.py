@@ -36,11 +36,18 @@ from infrakit.config.aws import AwsSettings
 from infrakit.config.models import FargateApi, FargateWorker
 from infrakit.constructs.aws.ecs_cluster import ServiceCluster
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
+from infrakit.constructs.aws.load_balancer import TargetGroupRoute
 from infrakit.constructs.aws.log_group import encrypted_log_group
 from infrakit.constructs.aws.network import ANYWHERE, PrivateNetwork
 from infrakit.constructs.aws.policy import assume_role_policy, statement
+from infrakit.constructs.aws.stored_secret import StoredSecret
+from infrakit.stacks.names import CPU_ARCHITECTURE, SCRATCH_PATH
 
-# Read-only root filesystems still need somewhere to write temporary files.
+# Read-only root filesystems still need somewhere to write temporary files. Fargate has no tmpfs,
+# and mounts this volume as a root-owned bind mount (aws/containers-roadmap#938): a non-root task
+# can write there only if its image declares `VOLUME /tmp` over a directory that user may write
+# (Fargate copies the image's directory, ownership included). The image check before deploy
+# reads the image config for it (infrakit/deploy/images.py, unwritable_scratch).
 SCRATCH_VOLUME = "tmp"
 
 
@@ -60,6 +67,9 @@ class FargateService(Construct):
     - Container: non-root user, read-only root filesystem, health check, logs to an encrypted
       log group.
     - Secrets: injected from Secrets Manager by ARN; never plain environment.
+    - Apply order: the service (which starts tasks) comes after every secret version its tasks
+      read, its execution role's policy, and the listener forwarding to its target group. Naming
+      a secret by ARN, a role by ARN or a target group orders none of these by itself.
     - Roles: the execution role may pull this service's image, write its log group and read
       exactly its secrets; the task role has no permissions.
     - Deployments: circuit breaker with rollback, and deployment alarms with rollback once
@@ -78,14 +88,15 @@ class FargateService(Construct):
         key: EnvironmentKey,
         aws: AwsSettings,
         environment: Mapping[str, str],
-        secrets: Mapping[str, str],
+        secrets: Mapping[str, StoredSecret],
         egress: Sequence[Egress],
-        target_group_arn: str | None = None,
+        route: TargetGroupRoute | None = None,
     ):
         super().__init__(scope, id_)
         self.service_name = id_
         self.min_count = config.min_count
-        self.behind_load_balancer = target_group_arn is not None
+        self.behind_load_balancer = route is not None
+        target_group_arn = route.target_group_arn if route else None
         port = config.port if isinstance(config, FargateApi) else None
 
         # Created by the images stack, which deploys first; a missing one fails the plan, named.
@@ -120,8 +131,8 @@ class FargateService(Construct):
                 description=rule.description,
             )
 
-        execution_role = self._execution_role(
-            name, repository.arn, log_group.arn, list(secrets.values()), key
+        execution_role, execution_policy = self._execution_role(
+            name, repository.arn, log_group.arn, [secret.arn for secret in secrets.values()], key
         )
         task_role = IamRole(
             self,
@@ -142,9 +153,11 @@ class FargateService(Construct):
             "privileged": False,
             "command": config.command,
             "environment": [{"name": k, "value": self._plain(k, v)} for k, v in sorted(environment.items())],
-            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(secrets.items())],
+            "secrets": [{"name": k, "valueFrom": v.arn} for k, v in sorted(secrets.items())],
             "portMappings": [{"containerPort": port, "protocol": "tcp"}] if port else [],
-            "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": "/tmp", "readOnly": False}],
+            "mountPoints": [
+                {"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}
+            ],
             "healthCheck": {
                 "command": config.healthcheck,
                 "interval": 15,
@@ -170,7 +183,7 @@ class FargateService(Construct):
             network_mode="awsvpc",
             requires_compatibilities=["FARGATE"],
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
-                operating_system_family="LINUX", cpu_architecture="X86_64"
+                operating_system_family="LINUX", cpu_architecture=CPU_ARCHITECTURE
             ),
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
@@ -209,6 +222,16 @@ class FargateService(Construct):
             health_check_grace_period_seconds=60 if target_group_arn else None,
             # Autoscaling owns the running count after creation.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            # Tasks start as soon as the service exists. A secret version not yet written fails
+            # them with ResourceInitializationError, and so does an execution role whose policy
+            # IAM has not yet propagated; on a first deploy the circuit breaker then fails the
+            # deployment with nothing to roll back to. A target group without its listener fails
+            # CreateService itself (see TargetGroupRoute).
+            depends_on=[
+                *(secret.version for _, secret in sorted(secrets.items())),
+                execution_policy,
+                *(route.listeners if route else ()),
+            ],
         )
         self.service = service
         self.log_group = log_group
@@ -246,7 +269,7 @@ class FargateService(Construct):
         log_group_arn: str,
         secret_arns: list[str],
         key: EnvironmentKey,
-    ) -> IamRole:
+    ) -> tuple[IamRole, IamRolePolicy]:
         role = IamRole(
             self,
             "execution-role",
@@ -266,8 +289,7 @@ class FargateService(Construct):
         if secret_arns:
             statements.append(statement(["secretsmanager:GetSecretValue"], sorted(secret_arns)))
         policy = DataAwsIamPolicyDocument(self, "execution-permissions", statement=statements)
-        IamRolePolicy(self, "execution-policy", role=role.id, policy=policy.json)
-        return role
+        return role, IamRolePolicy(self, "execution-policy", role=role.id, policy=policy.json)
 
     def _autoscaling(
         self, cluster: ServiceCluster, service: EcsService, config: FargateApi | FargateWorker

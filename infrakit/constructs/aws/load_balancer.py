@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from constructs import Construct
 
 from infrakit.cdk import (
@@ -27,11 +29,27 @@ from infrakit.contract import Endpoint
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
+@dataclass(frozen=True)
+class TargetGroupRoute:
+    """A target group and the listeners that forward to it.
+
+    An ECS service that registers into the group must come after those listeners: until one
+    exists, CreateService fails with "target group ... does not have an associated load
+    balancer", which the AWS provider retries for about 4 minutes only, and the HTTPS listener
+    waits for ACM to validate the certificate, which can take longer.
+    """
+
+    target_group_arn: str
+    listeners: tuple[LbListener, ...]
+
+
 class PublicLoadBalancer(Construct):
     """HTTPS on the api's domain (HTTP then only redirects); plain HTTP only where the environment
     asks for it with `allow_plain_http`.
 
-    Invalid headers are dropped and every request is logged to an access log bucket.
+    Invalid headers are dropped and every request is logged to an access log bucket, which the
+    load balancer waits for (its policy). `route` is the target group with the listener that
+    forwards to it, for the service that registers there.
     """
 
     def __init__(
@@ -91,6 +109,8 @@ class PublicLoadBalancer(Construct):
             drop_invalid_header_fields=True,
             enable_deletion_protection=aws.deletion_protection,
             access_logs=LbAccessLogs(bucket=logs.name, prefix=PREFIX, enabled=True),
+            # The bucket name alone does not wait for the policy that lets ELB write there.
+            depends_on=[logs.policy],
         )
         self.target_group = LbTargetGroup(
             self,
@@ -111,7 +131,7 @@ class PublicLoadBalancer(Construct):
         )
         forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
         if certificate_arn:
-            LbListener(
+            forwarding = LbListener(
                 self,
                 "https",
                 load_balancer_arn=balancer.arn,
@@ -137,9 +157,10 @@ class PublicLoadBalancer(Construct):
                 ],
             )
         else:
-            LbListener(
+            forwarding = LbListener(
                 self, "http", load_balancer_arn=balancer.arn, port=80, protocol="HTTP", default_action=forward
             )
+        self.route = TargetGroupRoute(self.target_group.arn, (forwarding,))
         self.firewall = WebFirewall(
             self,
             "firewall",

@@ -14,6 +14,12 @@ RECOVERY_WINDOW_DAYS = 7
 
 
 class StoredSecret(Construct):
+    """`arn` names the secret; `version` is what holds its value.
+
+    A reader that names the secret by `arn` (an ECS `valueFrom`) is not ordered after `version`:
+    Terraform may start it before the value exists, so such a reader must depend on `version`.
+    """
+
     def __init__(
         self, scope: Construct, id_: str, *, name: str, value: str, key: EnvironmentKey, protect: bool
     ):
@@ -26,5 +32,5 @@ class StoredSecret(Construct):
             description="Managed by infrakit; the value comes from Terraform at apply time.",
             recovery_window_in_days=RECOVERY_WINDOW_DAYS if protect else 0,
         )
-        SecretsmanagerSecretVersion(self, "value", secret_id=secret.id, secret_string=value)
-        self.arn = secret.arn
+        self.version = SecretsmanagerSecretVersion(self, "value", secret_id=secret.id, secret_string=value)
+        self.arn: str = secret.arn
