@@ -113,9 +113,11 @@ class PostgresServer:
 
 @contextmanager
 def postgres_server(
-    *, port: int | None = None, superuser: str = SUPERUSER, password: str = PASSWORD
+    *, port: int | None = None, superuser: str = SUPERUSER, password: str = PASSWORD, tls: bool = False
 ) -> Iterator[PostgresServer]:
-    """A fresh cluster on 127.0.0.1; `port` None picks a free one."""
+    """A fresh cluster on 127.0.0.1; `port` None picks a free one. With `tls`, it also serves TLS
+    (`ssl = on`) with a throwaway self-signed certificate for localhost; clients may still connect
+    without TLS unless they ask for it (sslmode=require)."""
     bindir = postgres_bindir()
     root = Path(tempfile.mkdtemp(prefix="infrakit-pg-"))
     if os.geteuid() == 0:
@@ -144,6 +146,22 @@ def postgres_server(
             capture_output=True,
         )  # fmt: skip
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
+        if tls:
+            cert, key = root / "server.crt", root / "server.key"
+            subprocess.run(
+                [
+                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert),
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                ],
+                check=True,
+                capture_output=True,
+            )  # fmt: skip
+            key.chmod(0o600)  # PostgreSQL refuses a key others may read
+            if os.geteuid() == 0:
+                for path in (cert, key):
+                    os.chown(path, account.pw_uid, account.pw_gid)
+            options += f" -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
         subprocess.run(
             _as_postgres_user(
                 [

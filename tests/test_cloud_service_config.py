@@ -157,7 +157,7 @@ def test_qdrant_source_ranges_are_ipv4_only():
         ("package_id", "free2"),
         ("number_of_nodes", 0),
         ("cloud_provider", "digitalocean"),
-        ("version", "latest"),
+        ("version", "1.13.4"),
     ],
 )
 def test_qdrant_rejects_bad_values(key, value):

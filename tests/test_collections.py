@@ -41,7 +41,7 @@ SPECS = [DOCUMENTS, IMAGES]
 
 @pytest.fixture
 def qdrant():
-    with QdrantStandIn(api_key=KEY) as stand_in:
+    with QdrantStandIn(api_key=KEY, mode="self_hosted") as stand_in:
         yield stand_in
 
 
@@ -235,7 +235,7 @@ def test_a_missing_key_is_reported(qdrant):
 
 
 def test_a_read_only_key_cannot_create():
-    with QdrantStandIn(api_key=KEY, read_only_api_key="read-only-key-31ab") as qdrant:
+    with QdrantStandIn(api_key=KEY, read_only_api_key="read-only-key-31ab", mode="self_hosted") as qdrant:
         client = connect(qdrant.url, "read-only-key-31ab")
         with pytest.raises(CollectionsError) as raised:
             sync_collections(client, [IMAGES])

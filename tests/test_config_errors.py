@@ -228,3 +228,67 @@ def test_a_valid_file_synthesizes(tmp_path):
     result = run_main(tmp_path, "dev")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        pytest.param(
+            lambda t: t.replace(
+                "write_consistency_factor = 1", 'write_consistency_factor = 1\nversion = "1.13.4"'
+            ),
+            'prod.toml: vector_store.version: Qdrant Cloud takes "latest" or an exact release with a '
+            'leading v, such as "v1.13.4"; got 1.13.4',
+            id="cluster-version-without-v",
+        ),
+        pytest.param(
+            lambda t: t.replace(
+                "write_consistency_factor = 1", 'write_consistency_factor = 1\nversion = "v1.13"'
+            ),
+            "prod.toml: vector_store.version: Qdrant Cloud takes",
+            id="cluster-version-without-patch",
+        ),
+        pytest.param(
+            lambda t: t.replace('name = "documents"', 'name = "doc"'),
+            "prod.toml: vector_store.collections[0].name: doc is 3 characters; Qdrant Cloud API key "
+            "rules take collection names of 4 to 64 characters",
+            id="collection-name-too-short-for-key-rules",
+        ),
+        pytest.param(
+            lambda t: t.replace("shard_number = 3", "shard_number = 0"),
+            "prod.toml: vector_store.collections[0].shard_number: Input should be greater than or equal to 1",
+            id="shard-number-zero",
+        ),
+        pytest.param(
+            lambda t: t.replace('distance = "Cosine"', 'distance = "Cosine"\nreplication_factor = 4'),
+            "prod.toml: vector_store.collections: collection documents: replication_factor 4 exceeds "
+            "number_of_nodes 3",
+            id="collection-replication-over-nodes",
+        ),
+    ],
+)
+def test_qdrant_cloud_values_the_provider_would_refuse_at_apply(tmp_path, edit, expected):
+    """Qdrant Cloud's provider refuses these only at apply, after the cluster exists
+    (/work/shared/reference.md, Qdrant Cloud provider). What this cannot prove: the provider's
+    current rules, which are read from its docs, not run."""
+    prod = (ROOT / "environments" / "prod.toml").read_text()
+    write_env(tmp_path, "prod", edit(prod))
+    assert_config_failure(run_main(tmp_path, "prod"), expected)
+
+
+@pytest.mark.parametrize("version", ["latest", "v1.13.4"])
+def test_qdrant_cloud_versions_the_provider_accepts_pass(version):
+    """The two forms the provider's pattern takes; what it cannot prove: that the release exists."""
+    from infrakit.config.qdrant_cloud import QdrantCloud
+
+    cluster = QdrantCloud.model_validate(
+        {
+            "backend": "qdrant_cloud",
+            "cloud_region": "eu-west-1",
+            "number_of_nodes": 1,
+            "package_name": "free2",
+            "version": version,
+            "collections": [{"name": "documents", "vector_size": 8}],
+        }
+    )
+    assert cluster.version == version

@@ -22,7 +22,7 @@ from tests.standins.qdrant import QdrantStandIn
 QDRANT_KEY = "permanent-errors-qdrant-key"  # checkov:skip=CKV_SECRET_6: test value
 
 
-def validate(*args: str) -> int:
+def validate(*args: str, env: str = "local") -> int:
     # A deadline long enough for a dozen retries: a permanent error must not use it.
     return cli.main(
         [
@@ -30,7 +30,7 @@ def validate(*args: str) -> int:
             str(ENVIRONMENTS),
             "validate",
             "--env",
-            "local",
+            env,
             "--json",
             "--deadline",
             "20",
@@ -86,7 +86,7 @@ def test_a_qdrant_url_no_client_can_speak_is_refused_at_once(
 def test_a_qdrant_key_without_access_is_not_retried(
     elsewhere: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with QdrantStandIn(api_key=QDRANT_KEY) as qdrant:
+    with QdrantStandIn(api_key=QDRANT_KEY, mode="self_hosted") as qdrant:
         monkeypatch.setenv("QDRANT_URL", qdrant.url)
         monkeypatch.setenv("QDRANT_API_KEY", "not-the-key")
         assert validate("--service", "qdrant") == 1
@@ -95,6 +95,28 @@ def test_a_qdrant_key_without_access_is_not_retried(
     assert check["attempts"] == 1, check
     assert "rejected the API key" in str(check["detail"])
     assert "retrying" not in err
+
+
+@pytest.mark.parametrize("key", [None, "not-the-key"], ids=["no key", "wrong key"])
+def test_a_qdrant_cloud_refusal_is_not_retried(
+    elsewhere: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], key: str | None
+) -> None:
+    """dev's Qdrant is Qdrant Cloud, whose gateway answers 403 on every path, /readyz included.
+
+    What it cannot prove: the gateway's exact answer today (see tests/standins/qdrant.py)."""
+    with QdrantStandIn(api_key=QDRANT_KEY, mode="cloud") as qdrant:
+        monkeypatch.setenv("QDRANT_URL", qdrant.url)
+        if key:
+            monkeypatch.setenv("QDRANT_API_KEY", key)
+        else:
+            monkeypatch.delenv("QDRANT_API_KEY", raising=False)
+        assert validate("--service", "qdrant", env="dev") == 1
+    out, err = capsys.readouterr()
+    (check,) = checks(out).values()
+    assert check["attempts"] == 1, check
+    assert "HTTP 403" in str(check["detail"]) and "/readyz" in str(check["detail"])
+    assert ("without an API key" if key is None else "not valid for this cluster") in str(check["detail"])
+    assert "retrying" not in err and "not-the-key" not in out + err
 
 
 def test_each_retry_of_a_refused_connection_says_which_attempt_and_why(

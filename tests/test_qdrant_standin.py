@@ -2,8 +2,11 @@
 
 No Qdrant server runs here, so tests/test_collections.py runs against tests/standins/qdrant.py.
 These tests pin down the behaviour those tests trust: qdrant-client parses every answer, a
-collection reports exactly what created it (not defaults), the key is enforced, and health
-endpoints need none.
+collection reports exactly what created it (not defaults), and the key is enforced as each kind of
+Qdrant enforces it: Qdrant Cloud (`mode="cloud"`) on every path, health paths included;
+self-hosted Qdrant (`mode="self_hosted"`, the local stack) everywhere but its health paths.
+
+What they cannot prove: that Qdrant Cloud's gateway still answers as the cited issues recorded.
 """
 
 from __future__ import annotations
@@ -21,9 +24,22 @@ from tests.standins.qdrant import QdrantStandIn
 KEY = "test-only-qdrant-key"
 
 
+@pytest.fixture(params=["cloud", "self_hosted"])
+def qdrant(request):
+    """Behind the key, both modes behave alike: the tests that use this run against each."""
+    with QdrantStandIn(api_key=KEY, mode=request.param) as stand_in:
+        yield stand_in
+
+
 @pytest.fixture
-def qdrant():
-    with QdrantStandIn(api_key=KEY) as stand_in:
+def self_hosted():
+    with QdrantStandIn(api_key=KEY, mode="self_hosted") as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def cloud():
+    with QdrantStandIn(api_key=KEY, mode="cloud") as stand_in:
         yield stand_in
 
 
@@ -104,19 +120,63 @@ def test_envelope_shape(qdrant):
     [{}, {"api-key": "wrong"}, {"Authorization": "Bearer wrong"}],
     ids=["no key", "wrong api-key", "wrong bearer"],
 )
-def test_the_key_is_enforced(qdrant, headers):
-    response = httpx.get(f"{qdrant.url}/collections", headers=headers)
+def test_self_hosted_enforces_the_key_with_401(self_hosted, headers):
+    response = httpx.get(f"{self_hosted.url}/collections", headers=headers)
     assert response.status_code == 401
     assert response.headers["content-type"] == "text/plain"  # as Qdrant's auth middleware answers
 
 
 @pytest.mark.parametrize("headers", [{"api-key": KEY}, {"Authorization": f"Bearer {KEY}"}])
-def test_the_key_is_accepted_in_either_header(qdrant, headers):
-    assert httpx.get(f"{qdrant.url}/collections", headers=headers).status_code == 200
+def test_self_hosted_accepts_the_key_in_either_header(self_hosted, headers):
+    assert httpx.get(f"{self_hosted.url}/collections", headers=headers).status_code == 200
 
 
-def test_a_read_only_key_may_read_but_not_write():
-    with QdrantStandIn(api_key=KEY, read_only_api_key="read-only-key") as qdrant:
+@pytest.mark.parametrize("path", ["/", "/healthz", "/livez", "/readyz", "/collections", "/collections/docs"])
+@pytest.mark.parametrize("headers", [{}, {"api-key": "wrong"}], ids=["no key", "wrong key"])
+def test_cloud_refuses_every_path_without_the_key(cloud, path, headers):
+    response = httpx.get(f"{cloud.url}{path}", headers=headers)
+    assert response.status_code == 403
+    assert response.json() == {"error": "forbidden"}
+
+
+@pytest.mark.parametrize(
+    ("path", "text"), [("/healthz", "healthz check passed"), ("/readyz", "all shards are ready")]
+)
+def test_cloud_serves_health_paths_with_the_key(cloud, path, text):
+    response = httpx.get(f"{cloud.url}{path}", headers={"api-key": KEY})
+    assert (response.status_code, response.text) == (200, text)
+
+
+def test_the_mode_is_one_of_two():
+    with pytest.raises(ValueError, match="mode is 'cloud' or 'self_hosted'"):
+        QdrantStandIn(api_key=KEY, mode="cluod")  # type: ignore[arg-type]
+
+
+def test_a_starting_cluster_answers_the_given_statuses_first(cloud):
+    cloud.starting = [503, 429]
+    statuses = [httpx.get(f"{cloud.url}/readyz", headers={"api-key": KEY}).status_code for _ in range(3)]
+    assert statuses == [503, 429, 200]
+
+
+def test_cloud_gives_new_collections_the_clusters_replication_factor_unless_sent():
+    with QdrantStandIn(api_key=KEY, mode="cloud", cluster_replication_factor=2) as cloud:
+        headers = {"api-key": KEY}
+        vectors = {"size": 3, "distance": "Cosine"}
+        httpx.put(f"{cloud.url}/collections/unsent", headers=headers, json={"vectors": vectors})
+        httpx.put(
+            f"{cloud.url}/collections/sent",
+            headers=headers,
+            json={"vectors": vectors, "replication_factor": 1, "shard_number": 3},
+        )
+        unsent = cloud.collection_info("unsent")["config"]["params"]
+        sent = cloud.collection_info("sent")["config"]["params"]
+    assert (unsent["replication_factor"], unsent["shard_number"]) == (2, 1)
+    assert (sent["replication_factor"], sent["shard_number"]) == (1, 3)
+
+
+@pytest.mark.parametrize("mode", ["cloud", "self_hosted"])
+def test_a_read_only_key_may_read_but_not_write(mode):
+    with QdrantStandIn(api_key=KEY, read_only_api_key="read-only-key", mode=mode) as qdrant:
         headers = {"api-key": "read-only-key"}
         assert httpx.get(f"{qdrant.url}/collections", headers=headers).status_code == 200
         response = httpx.put(f"{qdrant.url}/collections/docs", headers=headers, json={"vectors": {}})
@@ -132,8 +192,8 @@ def test_a_read_only_key_may_read_but_not_write():
         ("/readyz", "all shards are ready"),
     ],
 )
-def test_health_endpoints_need_no_key(qdrant, path, text):
-    response = httpx.get(f"{qdrant.url}{path}")
+def test_self_hosted_health_endpoints_need_no_key(self_hosted, path, text):
+    response = httpx.get(f"{self_hosted.url}{path}")
     assert (response.status_code, response.text) == (200, text)
 
 
@@ -150,7 +210,7 @@ def test_requests_are_recorded_with_their_bodies(client, qdrant):
 def test_delay_slows_every_answer(qdrant):
     qdrant.delay_seconds = 0.3
     started = time.monotonic()
-    httpx.get(f"{qdrant.url}/healthz")
+    httpx.get(f"{qdrant.url}/healthz", headers={"api-key": KEY})
     assert time.monotonic() - started >= 0.3
 
 

@@ -246,7 +246,7 @@ DOCUMENTS = CollectionSpec(
 
 
 def test_qdrant_check_passes_when_collections_match_config():
-    with QdrantStandIn(api_key="qdrant-key-123") as qdrant:
+    with QdrantStandIn(api_key="qdrant-key-123", mode="self_hosted") as qdrant:
         sync_collections(connect(qdrant.url, "qdrant-key-123"), [DOCUMENTS])
         assert check_qdrant(qdrant.url, "qdrant-key-123", [DOCUMENTS], timeout=2) == (
             "ready, key accepted, 1 collection(s) as configured"
@@ -254,7 +254,7 @@ def test_qdrant_check_passes_when_collections_match_config():
 
 
 def test_qdrant_check_reports_a_collection_that_differs_from_config():
-    with QdrantStandIn(api_key="qdrant-key-123") as qdrant:
+    with QdrantStandIn(api_key="qdrant-key-123", mode="self_hosted") as qdrant:
         sync_collections(connect(qdrant.url, "qdrant-key-123"), [DOCUMENTS])
         changed = DOCUMENTS.model_copy(update={"hnsw_m": 16})
         with pytest.raises(
@@ -265,7 +265,7 @@ def test_qdrant_check_reports_a_collection_that_differs_from_config():
 
 
 def test_qdrant_wrong_key_is_rejected_and_not_retried():
-    with QdrantStandIn(api_key="qdrant-key-123") as qdrant:
+    with QdrantStandIn(api_key="qdrant-key-123", mode="self_hosted") as qdrant:
         (result,) = run_checks(
             {"qdrant": lambda: check_qdrant(qdrant.url, "wrong-key-456", [DOCUMENTS], timeout=2)},
             FAST,
@@ -276,7 +276,7 @@ def test_qdrant_wrong_key_is_rejected_and_not_retried():
 
 
 def test_qdrant_timeout_fails_within_the_deadline():
-    with QdrantStandIn(api_key="qdrant-key-123", delay_seconds=3.0) as qdrant:
+    with QdrantStandIn(api_key="qdrant-key-123", mode="self_hosted", delay_seconds=3.0) as qdrant:
         timing = Timing(attempt_timeout=1.0, deadline=2.5)
         started = time.monotonic()
         (result,) = run_checks(

@@ -118,10 +118,9 @@ def check_postgres(url: str, *, require_tls: bool, timeout: float) -> str:
             connection.execute("SELECT 1").fetchone()
             row = connection.execute("SHOW server_version").fetchone()
             version = row[0] if row else "unknown"
-            tls_row = connection.execute(
-                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
-            ).fetchone()
-            tls = bool(tls_row and tls_row[0])
+            # Our own hop, as libpq negotiated it. pg_stat_ssl would describe the server's side of
+            # the session: through Supavisor, the pooler's hop to Postgres, not ours.
+            tls = connection.pgconn.ssl_in_use
     except psycopg.OperationalError as error:
         # The first line holds the reason ("... failed: Connection refused"); later lines are hints.
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -178,17 +177,24 @@ def check_qdrant(
     timeout: float,
     environment: str = "ENV",
 ) -> str:
-    """/readyz (no key), then the API key must be accepted and the collections match config."""
+    """/readyz, then the API key must be accepted and the collections match config.
+
+    The key goes on every request, /readyz included: Qdrant Cloud's gateway answers 403 to any
+    request without it (self-hosted Qdrant exempts its health paths, and accepts it there too).
+    """
     from infrakit.bootstrap.collections import CollectionsError, connect, inspect_collections
 
+    headers = {"api-key": api_key} if api_key else {}
     try:
-        ready = httpx.get(f"{url.rstrip('/')}/readyz", timeout=timeout)
+        ready = httpx.get(f"{url.rstrip('/')}/readyz", headers=headers, timeout=timeout)
     except httpx.HTTPError as error:
         # A scheme httpx cannot speak (ftp://) fails the same way on every attempt.
         raise CheckFailed(
             f"cannot reach {url}/readyz: {type(error).__name__}",
             retryable=not isinstance(error, httpx.UnsupportedProtocol),
         ) from None
+    if ready.status_code in (401, 403):
+        raise CheckFailed(_readyz_refused(url, ready.status_code, has_key=bool(api_key)), retryable=False)
     if ready.status_code != 200:
         # 503 while Qdrant starts, or 429, may clear; any other 4xx answers the same every time.
         raise CheckFailed(
@@ -212,6 +218,19 @@ def check_qdrant(
             retryable=False,
         )
     return f"ready, key accepted, {len(reports)} collection(s) as configured"
+
+
+def _readyz_refused(url: str, status: int, *, has_key: bool) -> str:
+    if not has_key:
+        return (
+            f"Qdrant at {url} refused /readyz without an API key (HTTP {status}): Qdrant Cloud asks for "
+            "the key on every request; set QDRANT_API_KEY or deploy so the `qdrant_api_key` output exists"
+        )
+    return (
+        f"Qdrant at {url} refused the API key on /readyz (HTTP {status}): on Qdrant Cloud the key is "
+        "not valid for this cluster (another cluster's, revoked or expired); use the current "
+        "`qdrant_api_key` stack output (`cdktf output <env>`)"
+    )
 
 
 def check_supabase(url: str, service_role_key: str, *, timeout: float) -> str:

@@ -1,15 +1,20 @@
 """Create and check the Qdrant collections an environment declares (`[[vector_store.collections]]`).
 
 Runs after `cdktf deploy`, over Qdrant's REST API, and is safe to run again:
-- a missing collection is created with its vector size, distance, HNSW m and ef_construct, then
+- a missing collection is created with its vector size, distance, HNSW m and ef_construct,
+  shard_number and replication_factor (explicit, so a cluster's default never decides), then
   its payload indexes; the result is read back, so a server that ignores a setting is caught;
 - an existing collection is compared with its declaration. A missing payload index is added,
   because adding an index only adds. Anything else that differs is reported and left as it is:
-  changing vector size, distance or HNSW settings means dropping the collection and its points.
+  changing vector size, distance, HNSW settings, shards or replication means dropping the
+  collection and its points.
 - nothing is dropped unless the caller passes `recreate_mismatched=True`, which drops and
   recreates each mismatched collection, with every point in it.
 - collections on the server that the environment does not declare are left alone: other tools,
   or an older version of the product, may own them.
+
+`connect_when_ready` waits, with a bound and one line per retry, for a cluster that does not
+serve yet (Qdrant Cloud's create returns before it does); `connect` tries once.
 
 Messages never contain the API key.
 """
@@ -29,12 +34,17 @@ from pydantic import ValidationError
 from qdrant_client import QdrantClient, models
 from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from infrakit.bootstrap.redaction import redact, redact_url, userinfo_problem
 from infrakit.config.collections import CollectionSpec
 
 State = Literal["created", "ok", "mismatch", "missing", "recreated"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# How long `connect_when_ready` waits by default for a cluster to serve: Qdrant Cloud's cluster
+# create returns before the cluster serves requests, so the first bootstrap after a deploy may
+# meet a name that does not resolve yet, a refused connection, or a gateway's 5xx.
+READY_WITHIN_SECONDS = 600.0
 
 
 class CollectionsError(Exception):
@@ -104,6 +114,50 @@ def connect(url: str, api_key: str | None, *, timeout: float = 10.0) -> QdrantCl
         client.close()
         raise
     return client
+
+
+def connect_when_ready(
+    url: str,
+    api_key: str | None,
+    *,
+    timeout: float = 10.0,
+    within: float = READY_WITHIN_SECONDS,
+    progress: Callable[[str], None] = lambda _: None,
+    first_wait: float = 1.0,
+) -> QdrantClient:
+    """`connect`, tried again while the cluster cannot answer yet, for at most `within` seconds.
+
+    Waiting helps only while the answer may change: no name resolution yet, a refused connection,
+    no answer within `timeout`, 5xx or 429. Anything else (401/403, another 4xx, a URL that is not
+    Qdrant's) is raised at once. Each retry is one line to `progress`, with why and how long until
+    the next attempt; waits grow from `first_wait` seconds to 15 s, with jitter.
+    """
+    if within < 0:
+        raise CollectionsError(f"the wait for Qdrant must be 0 seconds or more, got {within}")
+
+    def report(retry: RetryCallState) -> None:
+        error = retry.outcome.exception() if retry.outcome else None
+        progress(
+            f"qdrant: attempt {retry.attempt_number} failed ({error or 'no answer'}); retrying in "
+            f"{retry.upcoming_sleep:.1f} s (waiting up to {within:g} s for the cluster to serve)"
+        )
+
+    attempts = Retrying(
+        retry=retry_if_exception(lambda e: isinstance(e, CollectionsError) and e.retryable),
+        wait=wait_exponential_jitter(multiplier=first_wait, max=15.0, jitter=first_wait),
+        stop=stop_after_delay(within),
+        before_sleep=report,
+        reraise=True,
+    )
+    try:
+        return attempts(connect, url, api_key, timeout=timeout)
+    except CollectionsError as error:
+        tried = attempts.statistics.get("attempt_number", 1)
+        if error.retryable and tried > 1:
+            raise CollectionsError(
+                f"{error} (still failing after {tried} attempts in {within:g} s)", retryable=True
+            ) from error
+        raise
 
 
 def _has_valid_port(url: str) -> bool:
@@ -197,6 +251,13 @@ def _compare(
         # A vector's own HNSW settings win over the collection's.
         if vectors.hnsw_config is not None:
             hnsw = hnsw.model_copy(update=vectors.hnsw_config.model_dump(exclude_none=True))
+    params = info.config.params
+    if params.shard_number != spec.shard_number:
+        mismatches.append(f"shard_number is {params.shard_number}, expected {spec.shard_number}")
+    if params.replication_factor != spec.replication_factor:
+        mismatches.append(
+            f"replication_factor is {params.replication_factor}, expected {spec.replication_factor}"
+        )
     if hnsw.m != spec.hnsw_m:
         mismatches.append(f"hnsw m is {hnsw.m}, expected {spec.hnsw_m}")
     if hnsw.ef_construct != spec.hnsw_ef_construct:
@@ -234,6 +295,10 @@ def _create(
                 size=spec.vector_size, distance=models.Distance(spec.distance)
             ),
             hnsw_config=models.HnswConfigDiff(m=spec.hnsw_m, ef_construct=spec.hnsw_ef_construct),
+            # Explicit, so the collection keeps them: a cluster's replication factor is only a
+            # default for collections created without one.
+            shard_number=spec.shard_number,
+            replication_factor=spec.replication_factor,
         )
     _create_indexes(client, spec.name, tuple(spec.payload_indexes.items()))
     # Read back what the server keeps: a server (or local mode) that drops a setting shows up here.
@@ -244,7 +309,8 @@ def _create(
     indexes = ", ".join(f"{f} ({s})" for f, s in spec.payload_indexes.items()) or "none"
     progress(
         f"{spec.name}: {state} (size {spec.vector_size}, {spec.distance}, hnsw m={spec.hnsw_m} "
-        f"ef_construct={spec.hnsw_ef_construct}, payload indexes: {indexes})"
+        f"ef_construct={spec.hnsw_ef_construct}, {spec.shard_number} shard(s) x "
+        f"{spec.replication_factor} replica(s), payload indexes: {indexes})"
     )
     return CollectionReport(spec.name, state)
 
@@ -322,18 +388,29 @@ def _refused(error: UnexpectedResponse, url: str, doing: str, has_key: bool) -> 
             f"Qdrant at {url} rejected the API key (HTTP 401 while {doing}: {detail}): "
             "use the current `qdrant_api_key` stack output (`cdktf output <env>`)"
         )
+    if code == 403 and not has_key:
+        return (
+            f"Qdrant at {url} refused {doing} without an API key (HTTP 403: {detail}): Qdrant Cloud "
+            "asks for the key on every request; pass the `qdrant_api_key` stack output"
+        )
     if code == 403:
         return (
-            f"Qdrant at {url} refused {doing} with this API key (HTTP 403: {detail}): the key is read-only "
-            "or scoped to other collections; use the operator key, the `qdrant_api_key` stack output"
+            f"Qdrant at {url} refused {doing} with this API key (HTTP 403: {detail}). On Qdrant Cloud "
+            "this means the key is not valid for this cluster (another cluster's, revoked, or "
+            "expired), or it is a collection-scoped key without access to this collection; on "
+            "self-hosted Qdrant, a read-only key. Use the operator key, the `qdrant_api_key` stack "
+            "output (`cdktf output <env>`), and check it with `curl -H 'api-key: <key>' "
+            f"{url}/collections`; the Qdrant Cloud console lists each key's cluster and collections"
         )
     return f"Qdrant at {url} answered HTTP {code} while {doing}: {detail}"
 
 
 def _detail(error: UnexpectedResponse) -> str:
-    """Qdrant's own words: `status.error` from a JSON body, else the text body (auth errors are text)."""
+    """Qdrant's own words: `status.error` from a JSON body, `error` from Qdrant Cloud's gateway, else
+    the text body (self-hosted auth errors are text)."""
     try:
-        return str(error.structured()["status"]["error"])
+        body = error.structured()
+        return str(body["status"]["error"] if "status" in body else body["error"])
     except (ValueError, KeyError, TypeError):
         text = error.content.decode(errors="replace").strip()
         return (text[:200] + "...") if len(text) > 200 else text or (error.reason_phrase or "no details")

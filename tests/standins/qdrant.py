@@ -4,16 +4,36 @@ qdrant-client's local mode (`":memory:"`) is no substitute: it ignores `hnsw_con
 indexes, so a test against it passes whatever our code sends. This stand-in keeps exactly what each
 request sent and answers with it, so a test fails when our code sends the wrong values.
 
-It serves only:
-- `GET /` (the version qdrant-client may ask for), `/healthz`, `/livez` and `/readyz`, with no key;
-- `GET /collections`, `GET|PUT|DELETE /collections/{name}`, `GET /collections/{name}/exists` and
-  `PUT /collections/{name}/index`, with the API key in `api-key` or `Authorization: Bearer`.
+It serves two kinds of Qdrant, chosen per test with `mode`:
 
-Bodies, status codes and messages follow Qdrant's source (qdrant/qdrant: `src/actix/auth.rs`,
-`src/common/auth/mod.rs`, `src/actix/helpers.rs`, `src/actix/api/service_api.rs`,
-`config/config.yaml` for the defaults). A rejected key gets 401 with a plain-text body, as the real
-server sends. It stores no points, runs no optimizer and checks far less than Qdrant: it proves our
-client code, never Qdrant itself.
+- `"cloud"`: a Qdrant Cloud cluster, what the dev, staging and prod stacks deploy. Its gateway
+  answers 403 with the JSON body `{"error":"forbidden"}` on **every** path when the `api-key`
+  header is missing, `/healthz`, `/livez` and `/readyz` included (giancarloerra/SocratiCode#35 and
+  #37, reproduced there with curl; Qdrant Cloud's authentication docs: send the key "for every
+  request", in `api-key` or `Authorization: Bearer`). A key the cluster does not know gets the
+  same 403 from the gateway (a 403 with an `{"error": ...}` body, qdrant/qdrant-client#127).
+  With the key, health paths answer as Qdrant does (#37: `curl -H "api-key: ..." .../healthz`
+  gives "healthz check passed"). A collection created without `replication_factor` gets the
+  cluster's own factor (`cluster_replication_factor`; the qdrant-cloud provider's docs: the
+  cluster's factor is a default for new collections, and a collection created with its own value
+  keeps that).
+- `"self_hosted"`: the Qdrant image the local stack runs. `GET /`, `/healthz`, `/livez` and
+  `/readyz` need no key (qdrant/qdrant#3908); every other path needs it, in `api-key` or
+  `Authorization: Bearer`, and a missing or wrong key gets 401 with a plain-text body
+  (qdrant/qdrant `src/actix/auth.rs`).
+
+In both modes it serves `GET /collections`, `GET|PUT|DELETE /collections/{name}`,
+`GET /collections/{name}/exists` and `PUT /collections/{name}/index`. Bodies, status codes and
+messages behind the key follow Qdrant's source (qdrant/qdrant: `src/common/auth/mod.rs`,
+`src/actix/helpers.rs`, `src/actix/api/service_api.rs`, `config/config.yaml` for the defaults).
+
+`starting` models a cluster that exists but does not serve yet: the qdrant-cloud provider's
+cluster create returns before the cluster serves requests (its docs). Which status a starting
+cluster's gateway answers is not documented, so each test names the statuses it answers with,
+one request each, before the stand-in serves.
+
+It stores no points, runs no optimizer and checks far less than Qdrant: it proves our client
+code, never Qdrant itself, nor Qdrant Cloud's gateway beyond the behaviours cited above.
 """
 
 from __future__ import annotations
@@ -22,16 +42,19 @@ import copy
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 VERSION = "1.13.4"  # the image environments/local.toml runs
 DISTANCES = {"Cosine", "Euclid", "Dot", "Manhattan"}
 PAYLOAD_SCHEMAS = {"keyword", "integer", "float", "bool", "geo", "text", "datetime", "uuid"}
-NO_KEY_PATHS = {"/", "/healthz", "/livez", "/readyz"}
+# Self-hosted Qdrant serves these without a key (qdrant/qdrant#3908); Qdrant Cloud does not.
+HEALTH_PATHS = {"/", "/healthz", "/livez", "/readyz"}
+Mode = Literal["cloud", "self_hosted"]
 
 # What Qdrant reports for settings a create request leaves out (config/config.yaml).
 DEFAULT_HNSW = {
@@ -74,6 +97,8 @@ class _Collection:
     create_body: dict[str, Any]
     payload_schema: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    cluster_replication_factor: int = 1
+
     def info(self) -> dict[str, Any]:
         """A CollectionInfo as `GET /collections/{name}` returns it: what was sent over the defaults."""
         body = self.create_body
@@ -87,7 +112,7 @@ class _Collection:
                 "params": {
                     "vectors": body.get("vectors", {}),
                     "shard_number": body.get("shard_number") or 1,
-                    "replication_factor": body.get("replication_factor") or 1,
+                    "replication_factor": body.get("replication_factor") or self.cluster_replication_factor,
                     "write_consistency_factor": body.get("write_consistency_factor") or 1,
                     "on_disk_payload": body.get("on_disk_payload", True) is not False,
                 },
@@ -105,11 +130,15 @@ def _over(defaults: dict[str, Any], diff: dict[str, Any] | None) -> dict[str, An
 
 
 class QdrantStandIn:
-    """`with QdrantStandIn(api_key="k") as qdrant:` serves on `qdrant.url` until the block ends.
+    """`with QdrantStandIn(api_key="k", mode="cloud") as qdrant:` serves on `qdrant.url` until the
+    block ends.
 
-    `port` 0 picks a free port. `delay_seconds` delays every answer (it may be changed while
-    running); `stop()` closes the port, so later requests are refused; `requests` records every
-    request in order.
+    `mode` is "cloud" (Qdrant Cloud's gateway) or "self_hosted" (the local stack's image); see the
+    module docstring. `starting` lists statuses answered, one request each, before it serves (a
+    cluster that is not up yet). `cluster_replication_factor` is what a collection created
+    without its own factor gets (cloud). `port` 0 picks a free port. `delay_seconds` delays every
+    answer (it may be changed while running); `stop()` closes the port, so later requests are
+    refused; `requests` records every request in order.
     """
 
     def __init__(
@@ -117,10 +146,18 @@ class QdrantStandIn:
         api_key: str | None = None,
         *,
         read_only_api_key: str | None = None,
+        mode: Mode = "self_hosted",
+        starting: Sequence[int] = (),
+        cluster_replication_factor: int = 1,
         delay_seconds: float = 0.0,
         port: int = 0,
     ):
+        if mode not in ("cloud", "self_hosted"):
+            raise ValueError(f"mode is 'cloud' or 'self_hosted', not {mode!r}")
         self.api_key = api_key
+        self.mode = mode
+        self.starting = list(starting)
+        self.cluster_replication_factor = cluster_replication_factor
         self.read_only_api_key = read_only_api_key
         self.delay_seconds = delay_seconds
         self.requests: list[RecordedRequest] = []
@@ -216,7 +253,8 @@ class QdrantStandIn:
             raise QdrantError(
                 400, "Validation error in JSON body: hnsw_config.ef_construct: must be at least 4"
             )
-        self._collections[name] = _Collection(create_body=copy.deepcopy(body))
+        factor = self.cluster_replication_factor if self.mode == "cloud" else 1
+        self._collections[name] = _Collection(copy.deepcopy(body), cluster_replication_factor=factor)
         return True
 
     def _create_index(self, collection: _Collection, body: Any) -> dict[str, Any]:
@@ -233,6 +271,17 @@ class QdrantStandIn:
         collection.payload_schema[body["field_name"]] = entry
         self._operation_id += 1
         return {"operation_id": self._operation_id, "status": "completed"}
+
+    def gateway_refuses(self, headers: dict[str, str]) -> bool:
+        """Qdrant Cloud's gateway: no key, or a key the cluster does not know, on any path."""
+        if self.mode != "cloud" or self.api_key is None:
+            return False
+        key = headers.get("api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+        return key not in {k for k in (self.api_key, self.read_only_api_key) if k}
+
+    def next_starting_status(self) -> int | None:
+        with self._lock:
+            return self.starting.pop(0) if self.starting else None
 
     def key_problem(self, method: str, headers: dict[str, str]) -> tuple[int, str] | None:
         """Why Qdrant would refuse these headers, or None. Qdrant reads `api-key` first."""
@@ -292,7 +341,11 @@ def _handler_for(stand_in: QdrantStandIn) -> type[BaseHTTPRequestHandler]:
             stand_in.pause()
             if stand_in.stopped:
                 return self._send(503, "text/plain", b"stopping")
-            if url.path in NO_KEY_PATHS and self.command == "GET":
+            if (status := stand_in.next_starting_status()) is not None:
+                return self._send(status, "text/plain", b"cluster is starting")
+            if stand_in.gateway_refuses(headers):
+                return self._send(403, "application/json", b'{"error":"forbidden"}')
+            if url.path in HEALTH_PATHS and self.command == "GET":
                 return self._no_key(url.path)
             refused = stand_in.key_problem(self.command, headers)
             if refused is not None:
