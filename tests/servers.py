@@ -180,8 +180,10 @@ def postgres_server(
             capture_output=True,
         )
         server = PostgresServer(port=port, data=data, bindir=bindir, superuser=superuser, password=password)
-        yield server
-        server.stop()
+        try:
+            yield server
+        finally:  # a failing test must not leave a server running
+            server.stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
