@@ -397,3 +397,45 @@ def test_the_gate_marks_every_type_the_stacks_protect() -> None:
     """infrakit/constructs/protection.py guards with prevent_destroy; the plan gate must mark each
     of its types as well, so that dev, which carries no prevent_destroy, is still guarded."""
     assert set(protection.PROTECTED_TYPES) <= set(STATEFUL_TYPES)
+
+
+# ----------------------------------------------------------------------------- immovable updates
+
+
+def moving_the_supabase_project(synthesized: Path, attribute: str) -> tuple[str, dict[str, Any]]:
+    """dev's plan, where the Supabase project is updated in place with a new `attribute`: what
+    provider 1.10.1 plans for such an edit, since its schema forces no replacement."""
+    document = stack_document(synthesized, "dev")
+    project = one(document, "supabase_project")
+    plan = plan_json(document, {project: ["update"]}, default=["no-op"])
+    (change,) = [c for c in plan["resource_changes"] if c["address"] == project]
+    change["change"]["after"] = {**change["change"]["before"], attribute: "moved-elsewhere"}
+    return project, plan
+
+
+@pytest.mark.parametrize("attribute", ["region", "organization_id"])
+def test_moving_the_supabase_project_in_place_is_refused_with_what_to_do(synthesized, attribute) -> None:
+    """Cannot prove what a real provider plans for the edit: the plan is built as the provider's
+    schema (no RequiresReplace on region or organization_id) makes Terraform plan it."""
+    project, plan = moving_the_supabase_project(synthesized, attribute)
+    summary = parse_plan(plan, "dev")
+    verdict = decide(summary, [])
+    assert verdict.exit_code == 1
+    assert decide(summary, [project]).exit_code != 0  # --allow-replace cannot lift it
+    out = " ".join(printed(summary, verdict).split())  # one long line, wrapped by the console
+    assert f"REFUSED: cannot update {attribute}" in out
+    assert f"refusing: {project} would update {attribute} in place" in out
+    assert '"Update is not supported"' in out
+    assert "create a new environment (a new Supabase project)" in out
+    assert "migrate the data to it" in out
+    assert "dev was not applied." in out
+    assert "moved-elsewhere" not in out and SECRET not in out
+
+
+def test_an_in_place_update_of_the_supabase_project_that_keeps_its_place_goes_ahead(synthesized) -> None:
+    """A change of instance size or any other updatable argument: cannot prove which arguments a real
+    provider can update beyond the two it refuses."""
+    document = stack_document(synthesized, "dev")
+    project = one(document, "supabase_project")
+    summary = parse_plan(plan_json(document, {project: ["update"]}, default=["no-op"]), "dev")
+    assert decide(summary, []).exit_code == 0

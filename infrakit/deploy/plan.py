@@ -3,7 +3,9 @@
 `parse_plan` reads Terraform's JSON plan representation (format_version 1.x) into a summary of the
 managed resources it adds, changes, replaces, destroys or forgets. `decide` refuses the plan when
 it replaces or destroys a stateful resource (infrakit/deploy/stateful.py) that `--allow-replace`
-does not name. Neither looks at `before` or `after`: the plan's values include sensitive ones in
+does not name, and an in-place update of an attribute its provider cannot update
+(IMMOVABLE_ATTRIBUTES: a Supabase project's region or organization). Only those named attributes
+of `before` and `after` are compared, and never printed: the plan's values include sensitive ones in
 plain text, and nothing here may print them.
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from infrakit.deploy.stateful import what_it_holds
+from infrakit.deploy.stateful import IMMOVABLE_ATTRIBUTES, what_it_holds
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -57,6 +59,7 @@ class PlannedChange:
     reason: str | None = None  # Terraform's action_reason, e.g. replace_because_cannot_update
     forced_by: tuple[str, ...] = ()  # the attributes whose change forces a replacement
     deposed: str | None = None  # the key of a deposed object (left by a failed replacement)
+    immovable: tuple[str, ...] = ()  # attributes an update changes that the provider cannot update
 
     @property
     def holds(self) -> str | None:
@@ -127,7 +130,20 @@ def _planned_change(item: Mapping[str, Any]) -> PlannedChange | None:
         reason=item.get("action_reason"),
         forced_by=tuple(_attribute_path(path) for path in item.get("replace_paths") or ()),
         deposed=item.get("deposed"),
+        immovable=_immovable_changes(item) if action is Action.CHANGE else (),
     )
+
+
+def _immovable_changes(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """The attributes of IMMOVABLE_ATTRIBUTES that this update changes (or leaves unknown); their
+    values are compared, never kept."""
+    names = IMMOVABLE_ATTRIBUTES.get(str(item["type"]), ())
+    if not names:
+        return ()
+    change = item["change"]
+    before, after = change.get("before") or {}, change.get("after") or {}
+    unknown = change.get("after_unknown") or {}
+    return tuple(name for name in names if before.get(name) != after.get(name) or unknown.get(name) is True)
 
 
 def _attribute_path(path: Sequence[str | int]) -> str:
@@ -149,12 +165,15 @@ class Verdict:
     allowed: tuple[PlannedChange, ...]  # stateful, replaced or destroyed, named by --allow-replace
     matched: frozenset[str]  # the --allow-replace addresses this plan replaces or destroys
     stale: tuple[str, ...]  # --allow-replace addresses no plan of this run replaces or destroys
+    # updates of attributes the provider cannot update: the apply would fail part way, whatever
+    # --allow-replace says (nothing is replaced)
+    immovable: tuple[PlannedChange, ...] = ()
 
     @property
     def exit_code(self) -> int:
         if self.stale:
             return EXIT_USAGE  # the command line is wrong: fix it before anything else
-        return EXIT_REFUSED if self.refused else 0
+        return EXIT_REFUSED if self.refused or self.immovable else 0
 
 
 def decide(
@@ -180,4 +199,5 @@ def decide(
         allowed=tuple(c for c in stateful if c.address in allowances),
         matched=matched,
         stale=tuple(sorted(unmatched)) if last else (),
+        immovable=tuple(c for c in summary.changes if c.immovable),
     )

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infrakit.deploy.plan import Action, PlannedChange, PlanSummary, Verdict
-from infrakit.deploy.stateful import REPLACEMENT_NOTES
+from infrakit.deploy.stateful import IMMOVABLE_FIXES, REPLACEMENT_NOTES
 
 ACTION_STYLES = {
     Action.ADD: "green",
@@ -52,7 +52,9 @@ def render_summary(summary: PlanSummary, verdict: Verdict) -> RenderableType:
             table.add_row(
                 Text(action.value, style=ACTION_STYLES[action]),
                 Text(change.label),
-                _stateful_cell(change, refused=change.label in refused, allowed=change.label in allowed),
+                _stateful_cell(change, refused=change.label in refused, allowed=change.label in allowed)
+                if not change.immovable
+                else Text(f"REFUSED: cannot update {', '.join(change.immovable)}", style="bold red"),
             )
     return table
 
@@ -82,6 +84,14 @@ def verdict_lines(verdict: Verdict, stack: str) -> list[str]:
         flags = " ".join(f"--allow-replace {change.address}" for change in _unique(verdict.refused))
         them = "them" if count > 1 else "it"
         lines.append(f"{stack} was not applied. If you mean to lose {them}, add: {flags}")
+    for change in verdict.immovable:
+        attributes = " and ".join(change.immovable)
+        lines.append(
+            f"refusing: {change.label} would update {attributes} in place, which its provider cannot "
+            '("Update is not supported") and which forces no replacement, so the apply would fail part '
+            f"way. {IMMOVABLE_FIXES.get(change.type, 'Put the deployed value back')}. "
+            f"{stack} was not applied."
+        )
     for address in verdict.stale:
         lines.append(
             f"--allow-replace {address}: no plan of this run replaces or destroys it; remove the flag, "

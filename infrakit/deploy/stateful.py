@@ -41,6 +41,23 @@ REPLACEMENT_NOTES: Mapping[str, str] = MappingProxyType(
 )
 
 
+# Attributes that a provider can neither update in place nor replace for: Terraform plans an
+# in-place update, and the apply fails part way. Supabase provider 1.10.1 answers "Update is not
+# supported" for these, and its schema forces no replacement. Each with what to do instead.
+IMMOVABLE_ATTRIBUTES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"supabase_project": ("region", "organization_id")}
+)
+IMMOVABLE_FIXES: Mapping[str, str] = MappingProxyType(
+    {
+        "supabase_project": "a Supabase project cannot move to another region or organization. "
+        "Put the deployed value back in the environment file; or, to move the database, create a new "
+        "environment (a new Supabase project) in the new region or organization, migrate the data to it "
+        "(pg_dump, then pg_restore into the new project), point the services at it, and only then "
+        "retire this one (docs/operations.md, Retiring an environment)",
+    }
+)
+
+
 def what_it_holds(resource_type: str) -> str | None:
     """What a resource of this type holds that replacing or destroying it loses; None: nothing."""
     return STATEFUL_TYPES.get(resource_type)
