@@ -122,6 +122,24 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not run preflight first (scripts/setup.sh has just run it)",
     )
+    deploy.add_argument(
+        "--wait-timeout",
+        type=positive_seconds,
+        default=900.0,
+        help="seconds to wait, after the deploy, for ECS to roll the services out and the api to "
+        "answer (default: %(default)s)",
+    )
+    deploy.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="end when cdktf deploy ends: do not wait for the rollout nor ask the api's health path",
+    )
+    deploy.add_argument(
+        "--poll-interval",
+        type=positive_seconds,
+        default=5.0,
+        help="seconds between two looks at the rollout (default: %(default)s)",
+    )
     plan = command("plan", "plan a stack; refuse to replace or destroy a stateful resource")
     plan.add_argument("--stack", metavar="NAME", help="ENV (default) or ENV-images")
     for sub in (deploy, plan):
@@ -260,18 +278,64 @@ def _deploy(environment: Environment, args: argparse.Namespace) -> int:
         )
         return EXIT_CONFIG_ERROR
     try:
-        return deploy_in_order(
+        deployed = deploy_in_order(
             environment,
             run=run,
             ecr=ecr,
             cdktf=str(Path.cwd() / "node_modules" / ".bin" / "cdktf"),
             auto_approve=args.auto_approve,
-            say=lambda line: console.print(f"infrakit: {line}", markup=False),
+            say=lambda line: console.print(f"infrakit: {line}", markup=False, emoji=False),
             plan=plan,
         )
     except ImageCheckError as error:
         console.print(f"infrakit: {error}", markup=False)
         return EXIT_FAILED
+    if deployed != 0 or args.no_wait:
+        return deployed
+    return _until_serving(environment, args)
+
+
+def _until_serving(environment: Environment, args: argparse.Namespace) -> int:
+    """After the deploy: wait for the rollout, then ask the api's health path (deploy/serving.py)."""
+    from infrakit.bootstrap.endpoints import stack_outputs
+    from infrakit.deploy.rollout import Timing
+    from infrakit.deploy.serving import check_serving, cluster_name, rollout_target
+
+    def clients() -> tuple[Any, Any]:
+        import boto3
+
+        region = environment.config.aws.region if environment.config.aws else None
+        return boto3.client("ecs", region_name=region), boto3.client("elbv2", region_name=region)
+
+    def outputs() -> dict[str, str]:
+        found = stack_outputs(environment.name, Path.cwd(), os.environ)
+        return {name: output.value for name, output in found.items() if not output.sensitive}
+
+    try:
+        return check_serving(
+            environment,
+            outputs=outputs,
+            clients=clients,
+            say=lambda line: console.print(f"infrakit: {line}", markup=False, emoji=False),
+            timing=Timing(timeout=args.wait_timeout, interval=args.poll_interval),
+        )
+    except EndpointsError as error:
+        console.print(f"infrakit: {redact(str(error))}; the deploy itself is done", markup=False)
+        return EXIT_FAILED
+    except KeyboardInterrupt as interrupt:
+        target = rollout_target(environment)
+        watch = (
+            "; ECS carries on rolling out (`aws ecs wait services-stable --cluster "
+            f"{cluster_name(environment)} --services {' '.join(target.services)} --region {target.region}` "
+            "waits for it)"
+            if target
+            else ""
+        )
+        interrupt.left_behind = (  # type: ignore[attr-defined]
+            f"the deploy itself is done: Terraform applied {environment.name}, and only the wait for it "
+            f"to serve was cut short{watch}"
+        )
+        raise
 
 
 def _plan(environment: Environment, args: argparse.Namespace) -> int:
@@ -411,7 +475,12 @@ def _migration_url(endpoints: Endpoints) -> str:
 
 
 def _collections(environment: Environment, endpoints: Endpoints, args: argparse.Namespace) -> int:
-    from infrakit.bootstrap.collections import CollectionsError, connect, sync_collections
+    from infrakit.bootstrap.collections import (
+        READY_WITHIN_SECONDS,
+        CollectionsError,
+        connect_when_ready,
+        sync_collections,
+    )
 
     specs = environment.config.vector_store.collections
     if not specs:
@@ -420,7 +489,16 @@ def _collections(environment: Environment, endpoints: Endpoints, args: argparse.
     if not endpoints.qdrant_url:
         raise StepFailed("no Qdrant endpoint: deploy the stack, or set QDRANT_URL and QDRANT_API_KEY")
     try:
-        client = connect(endpoints.qdrant_url, endpoints.qdrant_api_key, timeout=args.timeout)
+        # A new Qdrant Cloud cluster is created before it serves (provider: create returns first):
+        # wait for it, bounded, one line per retry. The local container is healthy before this runs.
+        cloud = environment.config.vector_store.backend == "qdrant_cloud"
+        client = connect_when_ready(
+            endpoints.qdrant_url,
+            endpoints.qdrant_api_key,
+            timeout=args.timeout,
+            within=READY_WITHIN_SECONDS if cloud else 0,
+            progress=lambda line: console.print(redact(line, endpoints.secrets()), markup=False),
+        )
         reports = sync_collections(
             client,
             specs,

@@ -61,6 +61,7 @@ def test_deploy_runs_cdktf_with_the_venvs_node_and_python_on_a_bare_path(tmp_pat
             "local",
             "--auto-approve",
             "--skip-preflight",  # no Docker engine here; the fake cdktf stands in for the deploy
+            "--no-wait",  # nothing was deployed, so nothing answers (tests/test_deploy_serving.py)
         ],
         cwd=tmp_path,
         # What a shell has before `. .venv/bin/activate`; PYTHONPATH: this checkout's infrakit.
@@ -92,7 +93,8 @@ def test_a_cloud_deploy_plans_and_deploys_with_the_venvs_node_on_a_bare_path(
         **{stack: plan_json(project.document(stack), default=["no-op"]) for stack in ("dev-images", "dev")}
     )
     cdktf = stand_in_cdktf(tmp_path)
-    deploy = ["deploy", "--env", "dev", "--auto-approve", "--skip-preflight"]
+    # --no-wait: nothing was deployed, so nothing rolls out (tests/test_deploy_serving.py)
+    deploy = ["deploy", "--env", "dev", "--auto-approve", "--skip-preflight", "--no-wait"]
     code = cli.main(["--environments-dir", str(ENVIRONMENTS), *deploy])
     assert code == 0
     seen = recorded(cdktf)  # the last deploy: dev

@@ -31,6 +31,8 @@ from tests.test_plan import addresses, plan_json, stack_document
 from tests.test_plan_command import Project, executable
 
 CDKTF = "node_modules/.bin/cdktf"
+# A `cdktf` that records each command it is given.
+CDKTF_RECORDER = '#!/bin/sh\nprintf \'cdktf %s\\n\' "$*" >> "$PLAN_TEST_CALLS"\n'
 
 
 class Recorded:
@@ -236,7 +238,7 @@ def project(tmp_path, synthesized, monkeypatch, ecr) -> Project:
     project = Project(tmp_path, synthesized, monkeypatch)
     cdktf = tmp_path / "node_modules" / ".bin" / "cdktf"
     cdktf.parent.mkdir(parents=True)
-    executable(cdktf, '#!/bin/sh\nprintf \'cdktf %s\\n\' "$*" >> "$PLAN_TEST_CALLS"\n')
+    executable(cdktf, CDKTF_RECORDER)
     client, _ = ecr
     monkeypatch.setattr(boto3, "client", lambda service, region_name=None: client)
     return project
@@ -245,7 +247,11 @@ def project(tmp_path, synthesized, monkeypatch, ecr) -> Project:
 def deploy_command(*args: str) -> int:
     # Preflight would stop at the dev file's placeholders and the missing credentials: what these
     # tests watch comes after it (test_the_deploy_command_runs_preflight_first covers it).
-    return cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", "--skip-preflight", *args])
+    # --no-wait: what these tests watch ends with `cdktf deploy`; the wait for the rollout after it
+    # is tests/test_deploy_serving.py's.
+    return cli.main(
+        ["--environments-dir", str(ENVIRONMENTS), "deploy", "--skip-preflight", "--no-wait", *args]
+    )
 
 
 def test_the_deploy_command_runs_preflight_first(project, capsys) -> None:
