@@ -53,7 +53,7 @@ class Blobs:
 @pytest.fixture
 def s3() -> Iterator[Blobs]:
     blobs = Blobs()
-    thread = threading.Thread(target=blobs.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=blobs.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield blobs
     blobs.server.shutdown()
