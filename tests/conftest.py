@@ -199,3 +199,19 @@ def ecr():
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def s3():
+    """A local HTTP server standing in for S3's pre-signed URLs, which ECR hands out for an image's
+    config blob (tests/ecr_stub.py `Blobs`); nothing reaches AWS."""
+    import threading
+
+    from tests.ecr_stub import Blobs
+
+    blobs = Blobs()
+    thread = threading.Thread(target=blobs.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield blobs
+    blobs.server.shutdown()
+    blobs.server.server_close()

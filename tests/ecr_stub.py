@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from botocore.stub import Stubber
 
@@ -103,3 +104,40 @@ def config_found(stubber: Stubber, name: str, url: str, tag: str = "0.1.0", *, i
         {"downloadUrl": url, "layerDigest": CONFIG_DIGEST},
         {"repositoryName": name, "layerDigest": CONFIG_DIGEST},
     )
+
+
+class Blobs:
+    """Serves one config blob per path on 127.0.0.1, on a free port, as S3 serves a pre-signed URL
+    (the `s3` fixture in tests/conftest.py runs it)."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        blobs = self.blobs
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                body = blobs.get(self.path.split("?")[0])
+                self.send_response(200 if body is not None else 403)
+                self.end_headers()
+                self.wfile.write(body or b"<Error><Code>AccessDenied</Code></Error>")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+
+    def url(self, path: str, blob: bytes | None) -> str:
+        if blob is not None:
+            self.blobs[path] = blob
+        return f"http://127.0.0.1:{self.server.server_port}{path}?X-Amz-Signature=test"
+
+
+def configs_found(
+    stubber: Stubber, s3: Blobs, env: str = "dev", *, without_tmp: tuple[str, ...] = ()
+) -> None:
+    """Every service's image config, as the scratch-volume check reads it after `images_found`:
+    each declares VOLUME /tmp, except the services named in `without_tmp`."""
+    for service in ("api", "worker"):
+        volumes = [] if service in without_tmp else ["/tmp"]
+        url = s3.url(f"/{env}-{service}", image_config(volumes))
+        config_found(stubber, f"infrakit-{env}-{service}", url)

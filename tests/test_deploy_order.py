@@ -17,7 +17,7 @@ from infrakit.config.loader import load_environment
 from infrakit.deploy.images import ImageCheckError
 from infrakit.deploy.order import deploy_in_order
 from tests.conftest import ENVIRONMENTS
-from tests.ecr_stub import REGISTRY, image_found, repository_found
+from tests.ecr_stub import REGISTRY, configs_found, image_found, repository_found
 
 CDKTF = "node_modules/.bin/cdktf"
 
@@ -43,17 +43,37 @@ def deploy(env: str, run: Recorder, client: Any, said: list[str]) -> int:
     )
 
 
-def test_images_stack_then_check_then_environment(ecr) -> None:
+def test_images_stack_then_check_then_environment(ecr, s3) -> None:
     client, stubber = ecr
     for service in ("api", "worker"):
         repository_found(stubber, f"infrakit-dev-{service}")
         image_found(stubber, f"infrakit-dev-{service}")
+    configs_found(stubber, s3)
     run, said = Recorder(), []
     assert deploy("dev", run, client, said) == 0
     assert run.calls == [
         [CDKTF, "deploy", "dev-images", "--auto-approve"],
         [CDKTF, "deploy", "dev", "--auto-approve"],
     ]
+
+
+def test_an_image_without_volume_tmp_stops_before_the_environment(ecr, s3) -> None:
+    """The worker's image declares no VOLUME /tmp: on Fargate its non-root user could not write
+    the scratch volume (aws/containers-roadmap#938), and its /tmp healthcheck would never pass. The
+    deploy stops before `dev`, naming the image and the fix. Cannot prove: Fargate's behaviour
+    itself, nor /tmp's mode inside an image that does declare it."""
+    client, stubber = ecr
+    for service in ("api", "worker"):
+        repository_found(stubber, f"infrakit-dev-{service}")
+        image_found(stubber, f"infrakit-dev-{service}")
+    configs_found(stubber, s3, without_tmp=("worker",))
+    run, said = Recorder(), []
+    assert deploy("dev", run, client, said) == 1
+    assert run.calls == [[CDKTF, "deploy", "dev-images", "--auto-approve"]]  # dev itself never ran
+    text = "\n".join(said)
+    assert "does not declare VOLUME /tmp" in text and "`VOLUME /tmp`" in text
+    assert "not deploying dev: its tasks could not write /tmp" in text
+    assert "api:" not in text.split("checking that every image declares")[1].split("worker")[0]
 
 
 def test_a_missing_image_stops_before_the_environment_and_says_how_to_push_it(ecr) -> None:

@@ -24,7 +24,7 @@ from infrakit.deploy.rollout import Timing
 from infrakit.deploy.serving import check_serving, health_path
 from tests import rollout_stub as aws
 from tests.conftest import ENVIRONMENTS
-from tests.ecr_stub import images_found
+from tests.ecr_stub import configs_found, images_found
 from tests.https_server import HealthServer, health_server
 from tests.test_plan import plan_json
 from tests.test_plan_command import Project, executable
@@ -151,7 +151,9 @@ def outputs_json(api_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def deploying(tmp_path, synthesized, monkeypatch) -> Iterator[tuple[Project, dict[str, list[aws.Answer]]]]:
+def deploying(
+    tmp_path, synthesized, monkeypatch, s3
+) -> Iterator[tuple[Project, dict[str, list[aws.Answer]]]]:
     """The dev deploy's stand-ins; boto3.client gives each service a stubbed client loaded with
     the answers the test puts in the returned dict (ECR's: every image is there)."""
     project = Project(tmp_path, synthesized, monkeypatch)
@@ -166,6 +168,7 @@ def deploying(tmp_path, synthesized, monkeypatch) -> Iterator[tuple[Project, dic
     )
     recorder = aws.Recorder()
     images_found(recorder)  # type: ignore[arg-type]
+    configs_found(recorder, s3)  # type: ignore[arg-type]
     answers: dict[str, list[aws.Answer]] = {"ecr": recorder.answers, "ecs": [], "elbv2": []}
     stubbers: list[Stubber] = []
     real_client = boto3.client

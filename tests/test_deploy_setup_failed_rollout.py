@@ -24,7 +24,7 @@ from infrakit.config.loader import load_environment
 from infrakit.placeholders import find_placeholders
 from tests import rollout_stub as aws
 from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
-from tests.ecr_stub import images_found
+from tests.ecr_stub import configs_found, images_found
 from tests.test_plan import plan_json
 from tests.test_plan_command import Project, executable
 from tests.test_plan_in_deploy import CDKTF_RECORDER
@@ -78,7 +78,7 @@ def cloud_project(root: Path) -> None:
 
 
 def test_setup_with_a_failed_first_deployment_exits_1_naming_the_service_and_the_reason(
-    tmp_path, synthesized, monkeypatch
+    tmp_path, synthesized, monkeypatch, s3
 ) -> None:
     root = tmp_path / "project"
     root.mkdir()
@@ -92,6 +92,7 @@ def test_setup_with_a_failed_first_deployment_exits_1_naming_the_service_and_the
     )
     ecr = aws.Recorder()
     images_found(ecr)  # type: ignore[arg-type]
+    configs_found(ecr, s3)  # type: ignore[arg-type]
     answers = {"ecr": ecr.answers, **aws.failed_first_deployment(aws.SECRETS_UNREADABLE)}
     (tmp_path / "answers.json").write_text(json.dumps(answers))
     site = tmp_path / "site"

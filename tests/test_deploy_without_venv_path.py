@@ -20,7 +20,7 @@ import pytest
 from infrakit import cli
 from infrakit.deploy.plan_gate import run_program
 from tests.conftest import ENVIRONMENTS, ROOT
-from tests.ecr_stub import images_found
+from tests.ecr_stub import configs_found, images_found
 from tests.test_plan import plan_json
 from tests.test_plan_command import Project
 
@@ -79,7 +79,7 @@ def test_deploy_runs_cdktf_with_the_venvs_node_and_python_on_a_bare_path(tmp_pat
 
 
 def test_a_cloud_deploy_plans_and_deploys_with_the_venvs_node_on_a_bare_path(
-    tmp_path: Path, synthesized: Path, monkeypatch: pytest.MonkeyPatch, ecr
+    tmp_path: Path, synthesized: Path, monkeypatch: pytest.MonkeyPatch, ecr, s3
 ) -> None:
     """dev: the synth, the plan gate's terraform (a stand-in, tests/test_plan_command.py) and ECR
     (stubbed), then cdktf for each stack, with only the stand-ins' directory, /usr/bin and /bin
@@ -89,6 +89,7 @@ def test_a_cloud_deploy_plans_and_deploys_with_the_venvs_node_on_a_bare_path(
     client, stubber = ecr
     monkeypatch.setattr(boto3, "client", lambda service, region_name=None: client)
     images_found(stubber)
+    configs_found(stubber, s3)
     project.plans(
         **{stack: plan_json(project.document(stack), default=["no-op"]) for stack in ("dev-images", "dev")}
     )

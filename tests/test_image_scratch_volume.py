@@ -13,51 +13,12 @@ the directory's ownership and mode, which live in the image's layers, not in its
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 
 from infrakit.config.loader import load_environment
 from infrakit.deploy.images import ImageCheckError, unwritable_scratch
 from tests.conftest import ENVIRONMENTS
-from tests.ecr_stub import config_found, image_config
-
-
-class Blobs:
-    """Serves one config blob per path on 127.0.0.1, on a free port, as S3 serves a pre-signed URL."""
-
-    def __init__(self) -> None:
-        self.blobs: dict[str, bytes] = {}
-        blobs = self.blobs
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                body = blobs.get(self.path.split("?")[0])
-                self.send_response(200 if body is not None else 403)
-                self.end_headers()
-                self.wfile.write(body or b"<Error><Code>AccessDenied</Code></Error>")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-
-    def url(self, path: str, blob: bytes | None) -> str:
-        if blob is not None:
-            self.blobs[path] = blob
-        return f"http://127.0.0.1:{self.server.server_port}{path}?X-Amz-Signature=test"
-
-
-@pytest.fixture
-def s3() -> Iterator[Blobs]:
-    blobs = Blobs()
-    thread = threading.Thread(target=blobs.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield blobs
-    blobs.server.shutdown()
-    blobs.server.server_close()
+from tests.ecr_stub import Blobs, config_found, image_config
 
 
 def test_images_that_declare_tmp_pass(ecr, s3: Blobs) -> None:

@@ -26,7 +26,7 @@ from infrakit.config.loader import load_environment
 from infrakit.deploy.order import deploy_in_order
 from infrakit.deploy.plan_gate import Finished, PlanGate
 from tests.conftest import ENVIRONMENTS, ROOT
-from tests.ecr_stub import images_found
+from tests.ecr_stub import configs_found, images_found
 from tests.test_plan import addresses, plan_json, stack_document
 from tests.test_plan_command import Project, executable
 
@@ -121,9 +121,10 @@ def shortened(calls: list[str]) -> list[str]:
     return [c.split(" /")[0] if ": terraform show" in c else c for c in calls]
 
 
-def test_each_stack_is_planned_right_before_its_deploy(ecr, tmp_path, synthesized) -> None:
+def test_each_stack_is_planned_right_before_its_deploy(ecr, tmp_path, synthesized, s3) -> None:
     client, stubber = ecr
     images_found(stubber)
+    configs_found(stubber, s3)
     stacks_dir = stacks(tmp_path, synthesized, "dev-images", "dev")
     recorded = Recorded(
         {
@@ -175,9 +176,10 @@ def replacing_the_redis_group(tmp_path: Path, synthesized: Path) -> tuple[str, R
     return group, recorded
 
 
-def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, synthesized) -> None:
+def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, synthesized, s3) -> None:
     client, stubber = ecr
     images_found(stubber)
+    configs_found(stubber, s3)
     group, recorded = replacing_the_redis_group(tmp_path, synthesized)
     said: list[str] = []
     assert deploy("dev", recorded, client, said) == 1
@@ -186,9 +188,12 @@ def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, 
     assert said[-1] == "not deploying dev (see the plan above)"
 
 
-def test_allow_replace_reaches_the_environment_plan_past_the_images_plan(ecr, tmp_path, synthesized) -> None:
+def test_allow_replace_reaches_the_environment_plan_past_the_images_plan(
+    ecr, tmp_path, synthesized, s3
+) -> None:
     client, stubber = ecr
     images_found(stubber)
+    configs_found(stubber, s3)
     group, recorded = replacing_the_redis_group(tmp_path, synthesized)
     said: list[str] = []
     assert deploy("dev", recorded, client, said, allow_replace=[group]) == 0
@@ -196,11 +201,12 @@ def test_allow_replace_reaches_the_environment_plan_past_the_images_plan(ecr, tm
     assert any(line.startswith(f"allowed by --allow-replace: {group} would be replaced") for line in said)
 
 
-def test_an_allowance_no_plan_uses_stops_before_the_environment(ecr, tmp_path, synthesized) -> None:
+def test_an_allowance_no_plan_uses_stops_before_the_environment(ecr, tmp_path, synthesized, s3) -> None:
     """Only the last plan can tell that no stack uses an allowance; the images stack, which the
     allowance did not touch, is deployed by then."""
     client, stubber = ecr
     images_found(stubber)
+    configs_found(stubber, s3)
     recorded = Recorded(
         {
             "dev-images": plan_json(stack_document(synthesized, "dev-images"), default=["no-op"]),
@@ -266,8 +272,9 @@ def test_the_deploy_command_runs_preflight_first(project, capsys) -> None:
     assert not [call for call in calls if call.startswith("cdktf") or " plan" in call], calls
 
 
-def test_the_deploy_command_plans_each_stack_before_deploying_it(project, ecr, synthesized) -> None:
+def test_the_deploy_command_plans_each_stack_before_deploying_it(project, ecr, synthesized, s3) -> None:
     images_found(ecr[1])
+    configs_found(ecr[1], s3)
     project.plans(
         **{
             "dev-images": plan_json(project.document("dev-images"), default=["no-op"]),
@@ -290,7 +297,7 @@ def test_the_deploy_command_plans_each_stack_before_deploying_it(project, ecr, s
     assert deploys == ["cdktf deploy dev-images --auto-approve", "cdktf deploy dev --auto-approve"]
 
 
-def test_the_deploy_command_refuses_and_allow_replace_passes_through(project, ecr, capsys) -> None:
+def test_the_deploy_command_refuses_and_allow_replace_passes_through(project, ecr, capsys, s3) -> None:
     document = project.document("dev")
     (group,) = addresses(document, "aws_elasticache_replication_group")
     project.plans(
@@ -300,10 +307,12 @@ def test_the_deploy_command_refuses_and_allow_replace_passes_through(project, ec
         }
     )
     images_found(ecr[1])
+    configs_found(ecr[1], s3)
     assert deploy_command("--env", "dev") == 1
     assert "cdktf deploy dev" not in project.calls()
     assert f"add: --allow-replace {group}" in capsys.readouterr().err
     images_found(ecr[1])
+    configs_found(ecr[1], s3)
     assert deploy_command("--env", "dev", "--allow-replace", group) == 0
     assert project.calls()[-1] == "cdktf deploy dev"
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from infrakit.config import Environment
-from infrakit.deploy.images import missing_images
+from infrakit.deploy.images import missing_images, unwritable_scratch
 from infrakit.stacks.names import image_services, images_stack_name
 
 EXIT_FAILED = 1
@@ -47,12 +47,21 @@ def deploy_in_order(
             say(f"cdktf deploy {images} failed (see above); nothing else was deployed")
             return code or EXIT_FAILED
         say("checking that every image the environment names is in its repository")
-        absent = missing_images(environment, ecr())
+        registry = ecr()
+        absent = missing_images(environment, registry)
         if absent:
             region = environment.config.aws.region if environment.config.aws else ""
             for image in absent:
                 say(image.explain(environment, region))
             say(f"not deploying {environment.name}: its services would start without their images")
+            return EXIT_FAILED
+        say("checking that every image declares VOLUME /tmp, the scratch path a non-root task writes")
+        unwritable = unwritable_scratch(environment, registry)
+        if unwritable:
+            region = environment.config.aws.region if environment.config.aws else ""
+            for problem in unwritable:
+                say(problem.explain(environment, region))
+            say(f"not deploying {environment.name}: its tasks could not write /tmp")
             return EXIT_FAILED
     if plan is not None and (code := plan.check(environment.name, last=True)) != 0:
         say(f"not deploying {environment.name} (see the plan above)")
