@@ -7,13 +7,14 @@ only when told to, through SSL_CERT_FILE (the product's code verifies TLS as usu
 from __future__ import annotations
 
 import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.servers import self_signed_certificate as certificate_for
 
 
 @dataclass
@@ -26,16 +27,7 @@ class HealthServer:
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     cert, key = directory / "api.crt", directory / "api.key"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert),
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )  # fmt: skip
+    certificate_for(cert, key, host="127.0.0.1")
     return cert, key
 
 

@@ -78,6 +78,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def self_signed_certificate(cert: Path, key: Path, *, host: str = "localhost") -> None:
+    """A throwaway self-signed certificate for `host` (a name or an IP address), valid one day."""
+    alt = f"IP:{host}" if host.replace(".", "").isdigit() else f"DNS:{host}"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert),
+            "-subj", f"/CN={host}", "-addext", f"subjectAltName={alt}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+
+
 def postgres_bindir() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not found:
@@ -148,15 +163,7 @@ def postgres_server(
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
         if tls:
             cert, key = root / "server.crt", root / "server.key"
-            subprocess.run(
-                [
-                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-keyout", str(key), "-out", str(cert),
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                ],
-                check=True,
-                capture_output=True,
-            )  # fmt: skip
+            self_signed_certificate(cert, key)
             key.chmod(0o600)  # PostgreSQL refuses a key others may read
             if os.geteuid() == 0:
                 for path in (cert, key):
@@ -217,15 +224,7 @@ def redis_server(
         ca_file = None
         if tls:
             ca_file, key_file = Path(directory) / "cert.pem", Path(directory) / "key.pem"
-            subprocess.run(
-                [
-                    "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-keyout", str(key_file), "-out", str(ca_file),
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                ],
-                check=True,
-                capture_output=True,
-            )  # fmt: skip
+            self_signed_certificate(ca_file, key_file)
             listen = [
                 "--port", "0", "--tls-port", str(port),
                 "--tls-cert-file", str(ca_file), "--tls-key-file", str(key_file),

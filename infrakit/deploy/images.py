@@ -11,7 +11,7 @@ import json
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -27,6 +27,12 @@ from infrakit.stacks.names import (
 
 class ImageCheckError(Exception):
     """The check itself could not run (credentials, permissions); the message says what to fix."""
+
+
+class ImageProblem(Protocol):
+    """What stops a deploy before the environment: it says what is wrong and how to fix it."""
+
+    def explain(self, environment: Environment, region: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -60,16 +66,24 @@ class MissingImage:
         return "\n".join(lines)
 
 
-def missing_images(environment: Environment, ecr: Any) -> list[MissingImage]:
-    """Each configured image that ECR does not have. `ecr` is a boto3 ECR client."""
-    missing = []
+def configured_images(environment: Environment) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(service, ECR repository, the environment file's key, ECR imageId) for each image the
+    environment names: by digest where one is pinned, else by tag."""
+    images = []
     for service in image_services(environment):
         config = getattr(environment.config, service)
-        name = repository_name(environment, service)
         if config.image_digest:
             key, image_id = f"{service}.image_digest", {"imageDigest": config.image_digest}
         else:
             key, image_id = f"{service}.image_tag", {"imageTag": config.image_tag}
+        images.append((service, repository_name(environment, service), key, image_id))
+    return images
+
+
+def missing_images(environment: Environment, ecr: Any) -> list[MissingImage]:
+    """Each configured image that ECR does not have. `ecr` is a boto3 ECR client."""
+    missing = []
+    for service, name, key, image_id in configured_images(environment):
         reference = next(iter(image_id.values()))
         try:
             uri = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]["repositoryUri"]
@@ -159,13 +173,7 @@ def unwritable_scratch(
     """
     fetch = fetch or _download
     problems = []
-    for service in image_services(environment):
-        config = getattr(environment.config, service)
-        name = repository_name(environment, service)
-        if config.image_digest:
-            key, image_id = f"{service}.image_digest", {"imageDigest": config.image_digest}
-        else:
-            key, image_id = f"{service}.image_tag", {"imageTag": config.image_tag}
+    for service, name, key, image_id in configured_images(environment):
         try:
             manifest = _manifest(ecr, name, image_id)
             config_digest = manifest["config"]["digest"]
@@ -174,7 +182,8 @@ def unwritable_scratch(
         except (ClientError, BotoCoreError, OSError, KeyError, ValueError) as error:
             raise _unreadable(name, image_id, error) from None
         if SCRATCH_PATH not in (image_config.get("Volumes") or {}):
-            problems.append(UnwritableScratch(service, key, next(iter(image_id.values())), name, config.user))
+            user = getattr(environment.config, service).user
+            problems.append(UnwritableScratch(service, key, next(iter(image_id.values())), name, user))
     return problems
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from infrakit.config import Environment
-from infrakit.deploy.images import missing_images, unwritable_scratch
+from infrakit.deploy.images import ImageProblem, missing_images, unwritable_scratch
 from infrakit.stacks.names import image_services, images_stack_name
 
 EXIT_FAILED = 1
@@ -46,23 +46,22 @@ def deploy_in_order(
         if (code := run([cdktf, "deploy", images, *extra])) != 0:
             say(f"cdktf deploy {images} failed (see above); nothing else was deployed")
             return code or EXIT_FAILED
-        say("checking that every image the environment names is in its repository")
         registry = ecr()
-        absent = missing_images(environment, registry)
-        if absent:
-            region = environment.config.aws.region if environment.config.aws else ""
-            for image in absent:
-                say(image.explain(environment, region))
-            say(f"not deploying {environment.name}: its services would start without their images")
-            return EXIT_FAILED
-        say("checking that every image declares VOLUME /tmp, the scratch path a non-root task writes")
-        unwritable = unwritable_scratch(environment, registry)
-        if unwritable:
-            region = environment.config.aws.region if environment.config.aws else ""
-            for problem in unwritable:
-                say(problem.explain(environment, region))
-            say(f"not deploying {environment.name}: its tasks could not write /tmp")
-            return EXIT_FAILED
+        region = environment.config.aws.region if environment.config.aws else ""
+        checks = (
+            ("every image the environment names is in its repository", missing_images,
+             "its services would start without their images"),
+            ("every image declares VOLUME /tmp, the scratch path a non-root task writes",
+             unwritable_scratch, "its tasks could not write /tmp"),
+        )  # fmt: skip
+        for checking, find_problems, consequence in checks:
+            say(f"checking that {checking}")
+            problems: Sequence[ImageProblem] = find_problems(environment, registry)
+            if problems:
+                for problem in problems:
+                    say(problem.explain(environment, region))
+                say(f"not deploying {environment.name}: {consequence}")
+                return EXIT_FAILED
     if plan is not None and (code := plan.check(environment.name, last=True)) != 0:
         say(f"not deploying {environment.name} (see the plan above)")
         return code
