@@ -182,20 +182,27 @@ def redis():
         yield server
 
 
+def offline_client(service: str, region_name: str | None = "eu-west-1", *, make: Any = None) -> Any:
+    """A real boto3 client with throwaway credentials, for a botocore Stubber to answer: it never
+    signs anything AWS would accept. `make` is boto3.client unless a test has replaced that."""
+    import boto3
+
+    return (make or boto3.client)(
+        service,
+        region_name=region_name,
+        aws_access_key_id="test-only",  # checkov:skip=CKV_SECRET_2: test value
+        aws_secret_access_key="test-only",  # checkov:skip=CKV_SECRET_6: test value
+    )
+
+
 @pytest.fixture
 def ecr():
     """ECR faked at the SDK boundary: a real boto3 client under botocore's Stubber, which answers
     only what a test told it to expect and fails the test on any other call. Nothing reaches AWS.
     Yields (client, stubber); tests/ecr_stub.py adds the usual answers."""
-    import boto3
     from botocore.stub import Stubber
 
-    client = boto3.client(
-        "ecr",
-        region_name="eu-west-1",
-        aws_access_key_id="test-only",  # checkov:skip=CKV_SECRET_2: test value
-        aws_secret_access_key="test-only",  # checkov:skip=CKV_SECRET_6: test value
-    )
+    client = offline_client("ecr")
     with Stubber(client) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -312,21 +313,28 @@ def test_ctrl_c_inside_a_migration_rolls_it_back(start, database_url, tmp_path):
     (migrations / "20990101000100_slow.sql").write_text(
         "CREATE TABLE slow_table (id int);\nSELECT pg_sleep(30);\n"
     )
-    command = start(
-        ["migrate", "--env", "local", "--apply", "--migrations-dir", str(migrations)],
-        {"DATABASE_URL": database_url},
-    )
-    with psycopg.connect(database_url, autocommit=True) as observer:
-        command.wait_until(lambda: sleeping_sessions(observer) > 0, "ran the slow migration")
-        code, seconds = command.interrupt()
-        tables = {
-            row[0] for row in observer.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        }
+    command, code, seconds, tables = interrupt_migrate_apply(start, database_url, migrations)
     assert code == cli.EXIT_INTERRUPTED
     assert seconds < QUICK_EXIT_SECONDS
     assert_reported_once(command.lines, "infrakit: migrate interrupted (Ctrl-C); nothing half-done was kept")
     assert tables == {"first_table"}
     assert schemas_and_ledger(database_url)[1] == ["20990101000000"]
+
+
+def interrupt_migrate_apply(start, database_url: str, migrations: Path) -> tuple[Any, int, float, set[str]]:
+    """`migrate --apply` of `migrations`, interrupted once one of them sleeps in pg_sleep: the
+    command, its exit code, how long it took to exit, and the public tables left afterwards."""
+    command = start(
+        ["migrate", "--env", "local", "--apply", "--migrations-dir", str(migrations)],
+        {"DATABASE_URL": database_url},
+    )
+    with psycopg.connect(database_url, autocommit=True) as observer:
+        command.wait_until(lambda: sleeping_sessions(observer) > 0, "ran the slow statement")
+        code, seconds = command.interrupt()
+        tables = {
+            row[0] for row in observer.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        }
+    return command, code, seconds, tables
 
 
 def sleeping_sessions(connection: psycopg.Connection) -> int:
@@ -421,16 +429,7 @@ def test_ctrl_c_inside_a_no_transaction_migration_says_which_statements_stay(sta
         f"{NO_TRANSACTION_MARKER}\nCREATE TABLE kept_table (id int);\nSELECT pg_sleep(30);\n"
         "CREATE TABLE never_table (id int);\n"
     )
-    command = start(
-        ["migrate", "--env", "local", "--apply", "--migrations-dir", str(migrations)],
-        {"DATABASE_URL": database_url},
-    )
-    with psycopg.connect(database_url, autocommit=True) as observer:
-        command.wait_until(lambda: sleeping_sessions(observer) > 0, "ran the slow statement")
-        code, _ = command.interrupt()
-        tables = {
-            row[0] for row in observer.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        }
+    command, code, _, tables = interrupt_migrate_apply(start, database_url, migrations)
     assert code == cli.EXIT_INTERRUPTED
     assert_reported_once(command.lines, "infrakit: migrate interrupted (Ctrl-C); ")
     said = command.lines[-1]

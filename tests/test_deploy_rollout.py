@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -20,7 +19,7 @@ from infrakit.config.loader import load_environment
 from infrakit.deploy.rollout import DEFAULT_TIMING, RolloutFailed, Timing, wait_for_rollout
 from infrakit.deploy.serving import rollout_target
 from tests import rollout_stub as aws
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, offline_client
 
 
 class Clock:
@@ -40,12 +39,7 @@ class Clock:
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Any, Stubber, Any, Stubber]]:
-    credentials = {
-        "aws_access_key_id": "test-only",
-        "aws_secret_access_key": "test-only",
-    }  # checkov:skip=CKV_SECRET_6
-    ecs = boto3.client("ecs", region_name=aws.REGION, **credentials)
-    elbv2 = boto3.client("elbv2", region_name=aws.REGION, **credentials)
+    ecs, elbv2 = offline_client("ecs", aws.REGION), offline_client("elbv2", aws.REGION)
     with Stubber(ecs) as ecs_stubber, Stubber(elbv2) as elbv2_stubber:
         yield ecs, ecs_stubber, elbv2, elbv2_stubber
         ecs_stubber.assert_no_pending_responses()

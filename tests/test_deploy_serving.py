@@ -23,7 +23,7 @@ from infrakit.config.loader import load_environment
 from infrakit.deploy.rollout import Timing
 from infrakit.deploy.serving import check_serving, health_path
 from tests import rollout_stub as aws
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, offline_client
 from tests.ecr_stub import configs_found, images_found
 from tests.https_server import HealthServer, health_server
 from tests.test_plan import plan_json
@@ -50,12 +50,7 @@ def trusted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HealthS
 
 
 def stubbed_clients(answers: dict[str, list[aws.Answer]]) -> tuple[Any, Any, list[Stubber]]:
-    credentials = {
-        "aws_access_key_id": "test-only",
-        "aws_secret_access_key": "test-only",
-    }  # checkov:skip=CKV_SECRET_6
-    ecs = boto3.client("ecs", region_name=aws.REGION, **credentials)
-    elbv2 = boto3.client("elbv2", region_name=aws.REGION, **credentials)
+    ecs, elbv2 = offline_client("ecs", aws.REGION), offline_client("elbv2", aws.REGION)
     stubbers = [Stubber(ecs), Stubber(elbv2)]
     for stubber, service in zip(stubbers, ("ecs", "elbv2"), strict=True):
         aws.load(stubber, answers[service])
@@ -174,9 +169,7 @@ def deploying(
     real_client = boto3.client
 
     def client(service: str, region_name: str | None = None) -> Any:
-        made = real_client(
-            service, region_name=region_name, aws_access_key_id="test-only", aws_secret_access_key="test-only"
-        )
+        made = offline_client(service, region_name, make=real_client)
         stubber = Stubber(made)
         aws.load(stubber, answers[service])
         stubber.activate()
