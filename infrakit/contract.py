@@ -37,10 +37,18 @@ SENSITIVE = frozenset(
         "database_url",
         "redis_url",
         "qdrant_api_key",
-        "supabase_anon_key",
-        "supabase_service_role_key",
+        "supabase_secret_key",
     }
 )
+
+# Environment names kept for one release after the names they stand for were renamed, so the
+# product can move to the new names while both are set. Each points at the same value (the same
+# secret, for a secret). Removed in the first release after 2027-01-31: see docs/cloud.md,
+# "Supabase API keys".
+ALIASES = {
+    "SUPABASE_SERVICE_ROLE_KEY": "supabase_secret_key",
+    "SUPABASE_ANON_KEY": "supabase_publishable_key",
+}
 
 
 @dataclass(frozen=True)
@@ -51,13 +59,19 @@ class ConnectionContract:
     qdrant_api_key: Endpoint
     api_url: Endpoint
     supabase_url: Endpoint | None = None
-    supabase_anon_key: Endpoint | None = None
-    supabase_service_role_key: Endpoint | None = None
+    # Safe in browsers; the provider marks it sensitive, the stack does not.
+    supabase_publishable_key: Endpoint | None = None
+    # Each service gets its own secret key; the stack output is the operator's.
+    supabase_secret_key: Endpoint | None = None
 
     def values(self) -> list[tuple[str, Endpoint]]:
         """(name, endpoint) for every value this environment provides, in a stable order."""
         return [(f.name, value) for f in fields(self) if (value := getattr(self, f.name)) is not None]
 
     def container_environment(self) -> dict[str, str]:
-        """What api and worker receive: the contract names upper-cased, in-network values."""
-        return {name.upper(): endpoint.in_network for name, endpoint in self.values()}
+        """What api and worker receive: the contract names upper-cased, in-network values, and
+        each alias whose name it stands for is set."""
+        environment = {name.upper(): endpoint.in_network for name, endpoint in self.values()}
+        return environment | {
+            alias: environment[name.upper()] for alias, name in ALIASES.items() if name.upper() in environment
+        }

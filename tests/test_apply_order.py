@@ -77,7 +77,15 @@ def _drop_depends_on(document: dict[str, Any], body: dict[str, Any], prefix: str
 
 
 def _plant_unordered_secrets(document: dict[str, Any]) -> None:
+    """The worker names its secrets by ARN alone (no pinned version) and lacks the depends_on."""
     _drop_depends_on(document, _service(document, "worker"), "aws_secretsmanager_secret_version.")
+    for task in document["resource"]["aws_ecs_task_definition"].values():
+        if task["family"].endswith("-worker"):
+            task["container_definitions"] = re.sub(
+                r":::\$\{aws_secretsmanager_secret_version\.[\w-]+\.version_id\}",
+                "",
+                task["container_definitions"],
+            )
 
 
 def _plant_unordered_role_policy(document: dict[str, Any]) -> None:

@@ -100,8 +100,8 @@ def test_secret_bearing_outputs_are_sensitive(stacks, env):
         "qdrant_api_key",
         "api_url",
         "supabase_url",
-        "supabase_anon_key",
-        "supabase_service_role_key",
+        "supabase_publishable_key",
+        "supabase_secret_key",
     }
     assert expected <= outputs.keys()
     for name in expected:
@@ -207,9 +207,16 @@ def test_secrets_reach_tasks_from_secrets_manager_never_as_plain_environment(sta
     for name, container in containers(stacks[env]).items():
         plain = {item["name"] for item in container["environment"]}
         injected = {item["name"]: item["valueFrom"] for item in container["secrets"]}
-        assert {"DATABASE_URL", "REDIS_URL", "QDRANT_API_KEY", "SUPABASE_SERVICE_ROLE_KEY"} <= injected.keys()
+        assert {"DATABASE_URL", "REDIS_URL", "QDRANT_API_KEY", "SUPABASE_SECRET_KEY"} <= injected.keys()
         assert not plain & {n.upper() for n in SENSITIVE}, name
-        assert all(v.startswith("${aws_secretsmanager_secret.") for v in injected.values()), name
+        for value in injected.values():
+            # <secret arn>:::<version id>: the version that holds the value, so a new value is a new
+            # task definition revision (StoredSecret.value_from).
+            assert re.fullmatch(
+                r"\$\{aws_secretsmanager_secret\.[\w-]+\.arn\}:::"
+                r"\$\{aws_secretsmanager_secret_version\.[\w-]+\.version_id\}",
+                value,
+            ), (name, value)
 
 
 @pytest.mark.parametrize("env", CLOUD)

@@ -11,6 +11,7 @@ import pytest
 from infrakit.bindings import qdrant_cloud as qc
 from infrakit.cdk import TerraformOutput, TerraformStack, Testing
 from infrakit.config.qdrant_cloud import QdrantCloud
+from infrakit.constructs.key_rotation import KeyRotation
 from infrakit.constructs.qdrant_cloud.cluster import QdrantCloudCluster
 
 PACKAGE_ID = "7c939d96-d671-4051-aa16-3b8b7130fa42"
@@ -245,8 +246,14 @@ def cluster_stack(services: tuple[str, ...] = ("api", "worker"), **config: Any) 
         "replication_factor": 2,
         "collections": [{"name": "documents", "vector_size": 384}, {"name": "chunks", "vector_size": 384}],
     } | config
+    generations = {holder: 1 for holder in [*services, "operator"]} if not isinstance(services, str) else {}
     built = QdrantCloudCluster(
-        stack, "vector-store", name="acme-dev", config=QdrantCloud(**settings), services=services
+        stack,
+        "vector-store",
+        name="acme-dev",
+        config=QdrantCloud(**settings),
+        services=services,
+        rotation=KeyRotation(stack, "key-rotation", generations=generations),
     )
     TerraformOutput(stack, "qdrant_url", value=built.qdrant_url.in_network)
     TerraformOutput(stack, "api_key", value=built.api_key.in_network)

@@ -13,15 +13,17 @@ from infrakit.bindings.supabase import (
     DataSupabaseApikeys,
     DataSupabasePooler,
     ProjectTimeouts,
+    SupabaseApikey,
     SupabaseProject,
     SupabaseProvider,
     SupabaseSettings,
 )
 from infrakit.cdk import Password, RandomProvider, TerraformOutput, TerraformStack, Testing
 from infrakit.config.supabase import SupabasePostgres
+from infrakit.constructs.key_rotation import KeyRotation
 from infrakit.constructs.supabase.database import SupabaseDatabase
 
-CONTRACT = ("database_url", "supabase_url", "supabase_anon_key", "supabase_service_role_key")
+CONTRACT = ("database_url", "supabase_url", "supabase_publishable_key", "supabase_secret_key")
 
 
 def new_stack() -> TerraformStack:
@@ -62,13 +64,13 @@ def every_argument() -> dict[str, Any]:
     ref = project(
         stack,
         instance_size="small",
-        legacy_api_keys_enabled=True,
         timeouts=ProjectTimeouts(create="20m", update="20m"),
     ).project_ref
     groups = ("api", "auth", "database", "network", "pooler", "storage")
     SupabaseSettings(stack, "settings", project_ref=ref, **{group: {"x": 1} for group in groups})
     DataSupabaseApikeys(stack, "keys", project_ref=ref)
     DataSupabasePooler(stack, "pooler", project_ref=ref)
+    SupabaseApikey(stack, "key", project_ref=ref, name="api")
     return synth(stack)
 
 
@@ -84,7 +86,6 @@ def every_argument() -> dict[str, Any]:
                 "database_password",
                 "region",
                 "instance_size",
-                "legacy_api_keys_enabled",
                 "timeouts",
             },
         ),
@@ -94,6 +95,8 @@ def every_argument() -> dict[str, Any]:
             {"project_ref", "api", "auth", "database", "network", "pooler", "storage"},
         ),
         ("data", DataSupabaseApikeys.TF_RESOURCE_TYPE, {"project_ref"}),
+        # No `description`: create never sends it, so it would read back null (reference.md).
+        ("resource", SupabaseApikey.TF_RESOURCE_TYPE, {"project_ref", "name"}),
         ("data", DataSupabasePooler.TF_RESOURCE_TYPE, {"project_ref"}),
     ],
 )
@@ -183,12 +186,23 @@ def test_settings_json_is_stable_whatever_the_key_order():
 # ----------------------------------------------------------------------------- SupabaseDatabase
 
 
+def _rotation(stack: TerraformStack) -> KeyRotation:
+    return KeyRotation(stack, "key-rotation", generations={"api": 1, "worker": 1, "operator": 1})
+
+
 def database_stack(**config: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """Synthesize a SupabaseDatabase; returns the document and its contract, resolved."""
     stack = new_stack()
     RandomProvider(stack, "random")
     settings = {"backend": "supabase", "organization_id": "acme", "region": "eu-west-1"} | config
-    database = SupabaseDatabase(stack, "database", name="acme-dev", config=SupabasePostgres(**settings))
+    database = SupabaseDatabase(
+        stack,
+        "database",
+        name="acme-dev",
+        config=SupabasePostgres(**settings),
+        services=["api", "worker"],
+        rotation=_rotation(stack),
+    )
     for name in CONTRACT:
         TerraformOutput(stack, name, value=getattr(database, name).in_network)
     document = synth(stack)
@@ -227,7 +241,9 @@ def test_the_operator_url_is_libpq_s_dialect():
     stack = new_stack()
     RandomProvider(stack, "random")
     config = SupabasePostgres(backend="supabase", organization_id="acme", region="eu-west-1")
-    database = SupabaseDatabase(stack, "database", name="acme-dev", config=config)
+    database = SupabaseDatabase(
+        stack, "database", name="acme-dev", config=config, services=[], rotation=_rotation(stack)
+    )
     TerraformOutput(stack, "operator", value=database.database_url.from_operator)
     assert synth(stack)["output"]["operator"]["value"].endswith("}sslmode=require")
 
@@ -275,11 +291,33 @@ def test_supabase_url_is_the_project_api_address(database):
     assert contract["supabase_url"] == f"https://${{supabase_project.{project_id}.id}}.supabase.co"
 
 
-def test_api_keys_come_from_the_apikeys_data_source(database):
+def test_api_keys_are_the_new_kind_one_secret_key_per_holder(database):
+    """The operator's secret key is the contract's; the publishable key comes from the data source,
+    read after the secret keys exist (creating the first makes the `default` publishable key), and
+    marked non-sensitive on purpose. Nothing enables or reads the legacy keys.
+    Cannot prove: what Supabase returns; that is the provider's (reference.md)."""
     document, contract = database
     (keys_id,) = document["data"][DataSupabaseApikeys.TF_RESOURCE_TYPE]
-    assert contract["supabase_anon_key"] == f"${{data.supabase_apikeys.{keys_id}.anon_key}}"
-    assert contract["supabase_service_role_key"] == f"${{data.supabase_apikeys.{keys_id}.service_role_key}}"
+    secret_keys = document["resource"][SupabaseApikey.TF_RESOURCE_TYPE]
+    by_name = {body["name"]: key_id for key_id, body in secret_keys.items()}
+    assert set(by_name) == {"operator", "api", "worker"}
+    assert contract["supabase_secret_key"] == f"${{supabase_apikey.{by_name['operator']}.api_key}}"
+    assert contract["supabase_publishable_key"] == (
+        f"${{nonsensitive(data.supabase_apikeys.{keys_id}.publishable_key)}}"
+    )
+    data = document["data"][DataSupabaseApikeys.TF_RESOURCE_TYPE][keys_id]
+    assert sorted(data["depends_on"]) == sorted(f"supabase_apikey.{key_id}" for key_id in secret_keys)
+    text = json.dumps(document)
+    for legacy in ("legacy_api_keys_enabled", ".anon_key", ".service_role_key"):
+        assert legacy not in text
+
+
+def test_secret_key_names_follow_the_provider_s_pattern():
+    """Cannot prove: the provider's own validation; it mirrors apikey_resource.go's regex."""
+    stack = new_stack()
+    with pytest.raises(ValueError, match="lower-case letters"):
+        SupabaseApikey(stack, "bad", project_ref="ref", name="api-key")
+    SupabaseApikey(stack, "good", project_ref="ref", name="_api_2")
 
 
 def test_configured_settings_reach_supabase(database):

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from infrakit.bootstrap.migration_ledger import target_of
-from infrakit.constructs.supabase.database import KEYS_PRESENT
+from infrakit.constructs.supabase.database import PUBLISHABLE_KEY_PRESENT
 from tests.terraform_console import evaluate
 
 POOLER_HOST = "aws-0-eu-west-1.pooler.supabase.com"
@@ -70,19 +70,37 @@ def test_a_real_session_entry_wins(dev) -> None:
     assert (url.hostname, url.password) == ("session.example", PASSWORD)
 
 
-@pytest.mark.parametrize(
-    ("anon", "service_role", "holds"),
-    [("anon-jwt", "service-jwt", True), (None, "service-jwt", False), ("anon-jwt", None, False)],
-)
-def test_missing_api_keys_stop_the_apply(anon: str | None, service_role: str | None, holds: bool) -> None:
-    """The data source's postcondition, as Terraform evaluates it for keys the API may leave null."""
-    condition = KEYS_PRESENT["condition"]
-    result = evaluate({"c": condition}, {"self.anon_key": anon, "self.service_role_key": service_role})
+@pytest.mark.parametrize(("publishable", "holds"), [("sb_publishable_abc", True), (None, False)])
+def test_a_project_without_a_publishable_key_stops_the_apply(publishable: str | None, holds: bool) -> None:
+    """The data source's postcondition, as Terraform evaluates it for a key the API may leave null.
+    Cannot prove: when Supabase leaves it null (the provider creates `default` with the first
+    secret key; apikey_resource.go)."""
+    condition = PUBLISHABLE_KEY_PRESENT["condition"]
+    result = evaluate({"c": condition}, {"self.publishable_key": publishable})
     assert result["c"] is holds
 
 
-def test_the_keys_postcondition_and_legacy_keys_are_in_the_stack(dev) -> None:
+def test_the_publishable_key_output_is_plain_though_the_provider_marks_it_sensitive(dev) -> None:
+    """The stack's own expression, with the data source's attribute given as the provider gives it
+    (sensitive): Terraform evaluates it to the plain key, so an output and a container's plain
+    environment may hold it. Cannot prove: the real key's format beyond `sb_publishable_`."""
+    template = dev["output"]["supabase_publishable_key"]["value"]
+    (address,) = set(re.findall(r"data\.supabase_apikeys\.[\w-]+\.publishable_key", template))
+    planted = template.replace(address, 'sensitive("sb_publishable_abc")')
+    assert evaluate({"k": planted}, {})["k"] == "sb_publishable_abc"
+    assert dev["output"]["supabase_publishable_key"].get("sensitive") is not True
+
+
+def test_no_stack_enables_or_reads_the_legacy_keys(synthesized: Path) -> None:
+    """Acceptance of the move to publishable and secret keys, over every synthesized stack.
+    Cannot prove: what an environment's product code still reads (SUPABASE_SERVICE_ROLE_KEY stays
+    one release as an alias of its own secret key)."""
+    for path in (synthesized / "stacks").glob("*/cdk.tf.json"):
+        text = path.read_text()
+        for legacy in ("legacy_api_keys_enabled", ".anon_key", ".service_role_key"):
+            assert legacy not in text, (path.parent.name, legacy)
+
+
+def test_the_publishable_key_postcondition_is_in_the_stack(dev) -> None:
     (keys,) = dev["data"]["supabase_apikeys"].values()
-    assert keys["lifecycle"]["postcondition"] == [KEYS_PRESENT]
-    (project,) = dev["resource"]["supabase_project"].values()
-    assert project["legacy_api_keys_enabled"] is True
+    assert keys["lifecycle"]["postcondition"] == [PUBLISHABLE_KEY_PRESENT]

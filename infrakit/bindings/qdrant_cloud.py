@@ -230,6 +230,7 @@ class QdrantCloudDatabaseApiKey(BoundResource):
         expires_at: str | None = None,
         global_access_rule: GlobalAccessRule | None = None,
         collection_access_rules: Sequence[CollectionAccessRule] | None = None,
+        lifecycle: TerraformResourceLifecycle | None = None,
     ):
         block = self.TF_RESOURCE_TYPE
         require_text(block, "cluster_id", cluster_id)
@@ -260,6 +261,7 @@ class QdrantCloudDatabaseApiKey(BoundResource):
                     else None
                 ),
             },
+            lifecycle=lifecycle,
         )
 
     @property

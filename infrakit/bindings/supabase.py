@@ -8,6 +8,7 @@ argument here and none can reach cdk.tf.json.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -15,7 +16,7 @@ from typing import Any, Literal, get_args
 from constructs import Construct
 
 from infrakit.bindings import BoundDataSource, BoundProvider, BoundResource, is_token, require_text
-from infrakit.cdk import Fn, TerraformProviderGeneratorMetadata, Token
+from infrakit.cdk import Fn, TerraformProviderGeneratorMetadata, TerraformResourceLifecycle, Token
 from infrakit.config.supabase import InstanceSize
 
 SOURCE = "supabase/supabase"
@@ -81,7 +82,6 @@ class SupabaseProject(BoundResource):
         database_password: str,
         region: str,
         instance_size: str | None = None,
-        legacy_api_keys_enabled: bool | None = None,
         timeouts: ProjectTimeouts | None = None,
     ):
         block = self.TF_RESOURCE_TYPE
@@ -106,7 +106,6 @@ class SupabaseProject(BoundResource):
                 "database_password": database_password,
                 "region": region,
                 "instance_size": instance_size,
-                "legacy_api_keys_enabled": legacy_api_keys_enabled,
                 "timeouts": {"create": timeouts.create, "update": timeouts.update} if timeouts else None,
             },
         )
@@ -175,8 +174,66 @@ def _settings_json(block: str, name: str, value: SettingsJson | None) -> str | N
     return json.dumps(parsed, sort_keys=True, separators=(",", ":"))
 
 
+# supabase_apikey names (apikey_resource.go, Schema): lower case, digits and '_'.
+API_KEY_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+class SupabaseApikey(BoundResource):
+    """One secret API key (`sb_secret_...`) of a project.
+
+    Provider 1.10.1 (apikey_resource.go) always creates a *secret* key, with the JWT template role
+    `service_role`; `type` is read-only. Before the first one it creates a publishable key named
+    `default` if the project has none. No argument forces a replacement (a new `name` is an
+    in-place update), so a new key value takes a replacement (`replace_triggered_by`). Names need
+    not be unique: two keys may share one, which lets a replacement create its key first.
+    `description` is left out on purpose: create never sends it, so it would read back null and
+    Terraform would report an inconsistent result.
+    """
+
+    TF_RESOURCE_TYPE = "supabase_apikey"
+
+    def __init__(
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        project_ref: str,
+        name: str,
+        lifecycle: TerraformResourceLifecycle | None = None,
+    ):
+        block = self.TF_RESOURCE_TYPE
+        require_text(block, "project_ref", project_ref)
+        if not API_KEY_NAME.match(name):
+            raise ValueError(
+                f"{block}: name '{name}' must be lower-case letters, digits and '_', "
+                "not starting with a digit"
+            )
+        super().__init__(
+            scope,
+            id_,
+            resource_type=block,
+            metadata=METADATA,
+            arguments={"project_ref": project_ref, "name": name},
+            lifecycle=lifecycle,
+        )
+
+    @property
+    def api_key(self) -> str:
+        """The key itself (sensitive in the provider's schema)."""
+        return self.get_string_attribute("api_key")
+
+    @property
+    def key_id(self) -> str:
+        """The key's UUID: not a secret, and new whenever the key is."""
+        return self.get_string_attribute("id")
+
+
 class DataSupabaseApikeys(BoundDataSource):
-    """The project's API keys. All are sensitive; outputs carrying them must be marked sensitive."""
+    """The project's API keys. All are sensitive in the provider's schema.
+
+    Only the new kinds are bound: the legacy `anon_key` and `service_role_key` are being retired
+    (reference.md, "Legacy keys are being retired"), and nothing here may read them.
+    """
 
     TF_RESOURCE_TYPE = "supabase_apikeys"
 
@@ -189,14 +246,6 @@ class DataSupabaseApikeys(BoundDataSource):
             metadata=METADATA,
             arguments={"project_ref": project_ref},
         )
-
-    @property
-    def anon_key(self) -> str:
-        return self.get_string_attribute("anon_key")
-
-    @property
-    def service_role_key(self) -> str:
-        return self.get_string_attribute("service_role_key")
 
     @property
     def publishable_key(self) -> str:

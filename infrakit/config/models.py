@@ -45,6 +45,9 @@ CONTRACT_VARIABLES = frozenset(
         "QDRANT_API_KEY",
         "API_URL",
         "SUPABASE_URL",
+        "SUPABASE_PUBLISHABLE_KEY",
+        "SUPABASE_SECRET_KEY",
+        # Aliases kept for one release (infrakit/contract.py ALIASES).
         "SUPABASE_ANON_KEY",
         "SUPABASE_SERVICE_ROLE_KEY",
     }
@@ -190,6 +193,17 @@ AppService = DockerApi | DockerWorker | FargateApi | FargateWorker
 # ----------------------------------------------------------------------------- environment
 
 
+class KeyRotation(Model):
+    """[key_rotation]: the generation of each holder's API keys (the api, the worker, and the
+    operator, whose keys the post-apply bootstrap uses). Raise a number to issue that holder new
+    Supabase and Qdrant Cloud keys: the new keys are created, the tasks roll onto them, then the old
+    ones are revoked (infrakit/constructs/key_rotation.py). Lowering a number rotates too."""
+
+    api: int = Field(default=1, ge=1)
+    worker: int = Field(default=1, ge=1)
+    operator: int = Field(default=1, ge=1)
+
+
 class EnvironmentConfig(Model):
     """One environment: a backend and sizes for each service of the topology."""
 
@@ -205,6 +219,7 @@ class EnvironmentConfig(Model):
     state: RemoteState | None = None
     # Required where a service runs on AWS: who is told when an alarm fires, and the thresholds.
     alarms: AlarmSettings | None = None
+    key_rotation: KeyRotation = KeyRotation()
 
     @property
     def services(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from infrakit.cdk import RandomProvider, TerraformOutput, TerraformStack
 from infrakit.config import Environment
+from infrakit.constructs.key_rotation import KeyRotation
 from infrakit.contract import ConnectionContract, Endpoint
 from infrakit.stacks.names import APP_SERVICES
 from infrakit.stacks.outputs import publish_contract
@@ -29,6 +30,9 @@ class EnvironmentStack(TerraformStack):
         configure_state(self, environment)
         RandomProvider(self, "random")
 
+        self.key_rotation = KeyRotation(
+            self, "key-rotation", generations=environment.config.key_rotation.model_dump()
+        )
         database = self._database()
         cache = self._cache()
         vector_store = self._vector_store()
@@ -40,12 +44,10 @@ class EnvironmentStack(TerraformStack):
             qdrant_api_key=vector_store.api_key,
             api_url=load_balancer.api_url if load_balancer else self._docker_api_url(),
             supabase_url=getattr(database, "supabase_url", None),
-            supabase_anon_key=getattr(database, "supabase_anon_key", None),
-            supabase_service_role_key=getattr(database, "supabase_service_role_key", None),
+            supabase_publishable_key=getattr(database, "supabase_publishable_key", None),
+            supabase_secret_key=getattr(database, "supabase_secret_key", None),
         )
-        services = self._app_services(
-            contract, cache, vector_store, load_balancer, datastores=[database, cache, vector_store]
-        )
+        services = self._app_services(contract, database, cache, vector_store, load_balancer)
         if self.environment.config.uses_aws:
             from infrakit.stacks.fargate_wiring import watch_environment
 
@@ -79,7 +81,13 @@ class EnvironmentStack(TerraformStack):
         from infrakit.constructs.supabase.database import SupabaseDatabase
 
         return SupabaseDatabase(
-            self, "database", name=self.platforms.prefix, config=config, protect=self._protect_data
+            self,
+            "database",
+            name=self.platforms.prefix,
+            config=config,
+            services=list(APP_SERVICES),
+            rotation=self.key_rotation,
+            protect=self._protect_data,
         )
 
     def _cache(self) -> Any:
@@ -115,6 +123,7 @@ class EnvironmentStack(TerraformStack):
             name=self.platforms.prefix,
             config=config,
             services=list(APP_SERVICES),
+            rotation=self.key_rotation,
             protect=self._protect_data,
         )
 
@@ -155,20 +164,23 @@ class EnvironmentStack(TerraformStack):
     def _app_services(
         self,
         contract: ConnectionContract,
+        database: Any,
         cache: Any,
         vector_store: Any,
         load_balancer: Any,
-        datastores: list[Any],
     ) -> dict[str, Any]:
         """The services that run on Fargate, by name (alarms watch them)."""
         on_fargate = {}
         for name in APP_SERVICES:
             config = getattr(self.environment.config, name)
-            # Each service gets its own Qdrant key where the backend issues per-service keys.
-            service_keys = getattr(vector_store, "service_api_keys", {})
-            own_contract = (
-                replace(contract, qdrant_api_key=service_keys[name]) if name in service_keys else contract
-            )
+            # Each service gets its own keys where a backend issues per-service keys.
+            own_contract = contract
+            qdrant_keys = getattr(vector_store, "service_api_keys", {})
+            if name in qdrant_keys:
+                own_contract = replace(own_contract, qdrant_api_key=qdrant_keys[name])
+            supabase_keys = getattr(database, "service_secret_keys", {})
+            if name in supabase_keys:
+                own_contract = replace(own_contract, supabase_secret_key=supabase_keys[name])
             if config.backend == "docker":
                 from infrakit.constructs.docker.app_container import AppContainer
 
@@ -178,7 +190,7 @@ class EnvironmentStack(TerraformStack):
                     network=self.platforms.docker,
                     config=config,
                     contract=own_contract,
-                    depends_on=[d.service for d in datastores if hasattr(d, "service")],
+                    depends_on=[d.service for d in (database, cache, vector_store) if hasattr(d, "service")],
                 )
             else:
                 from infrakit.stacks.fargate_wiring import fargate_app_service

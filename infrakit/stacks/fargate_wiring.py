@@ -14,7 +14,7 @@ from infrakit.config.models import EnvironmentConfig, FargateApi, FargateWorker
 from infrakit.constructs.aws.fargate_service import Egress, FargateService
 from infrakit.constructs.aws.stored_secret import StoredSecret
 from infrakit.constructs.secret_value import SecretValue
-from infrakit.contract import SENSITIVE, ConnectionContract
+from infrakit.contract import ALIASES, SENSITIVE, ConnectionContract
 from infrakit.stacks.platforms import Platforms
 
 # Outbound ports each managed backend needs from the tasks (all over TLS).
@@ -64,6 +64,12 @@ def fargate_app_service(
         )
         for variable, value in sorted(secret_values.items())
     }
+    # An alias reads the very secret (or value) of the name it stands for: no second copy.
+    for alias, contract_name in ALIASES.items():
+        if (target := contract_name.upper()) in secrets:
+            secrets[alias] = secrets[target]
+        elif target in environment:
+            environment[alias] = environment[target]
 
     egress = [Egress(443, "HTTPS: images, logs, secrets and managed APIs")]
     backends = platforms.environment_backends()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from constructs import Construct
 
@@ -50,6 +51,8 @@ from infrakit.stacks.names import CPU_ARCHITECTURE, SCRATCH_PATH
 # reads the image config for it (infrakit/deploy/images.py, unwritable_scratch).
 SCRATCH_VOLUME = "tmp"
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class Egress:
@@ -66,7 +69,8 @@ class FargateService(Construct):
 
     - Container: non-root user, read-only root filesystem, health check, logs to an encrypted
       log group.
-    - Secrets: injected from Secrets Manager by ARN; never plain environment.
+    - Secrets: injected from Secrets Manager, pinned to the version that holds each value; never
+      plain environment. A changed value gives a new task definition revision, rolled out by ECS.
     - Apply order: the service (which starts tasks) comes after every secret version its tasks
       read, its execution role's policy, and the listener forwarding to its target group. Naming
       a secret by ARN, a role by ARN or a target group orders none of these by itself.
@@ -132,7 +136,7 @@ class FargateService(Construct):
             )
 
         execution_role, execution_policy = self._execution_role(
-            name, repository.arn, log_group.arn, [secret.arn for secret in secrets.values()], key
+            name, repository.arn, log_group.arn, sorted({secret.arn for secret in secrets.values()}), key
         )
         task_role = IamRole(
             self,
@@ -153,7 +157,7 @@ class FargateService(Construct):
             "privileged": False,
             "command": config.command,
             "environment": [{"name": k, "value": self._plain(k, v)} for k, v in sorted(environment.items())],
-            "secrets": [{"name": k, "valueFrom": v.arn} for k, v in sorted(secrets.items())],
+            "secrets": [{"name": k, "valueFrom": v.value_from} for k, v in sorted(secrets.items())],
             "portMappings": [{"containerPort": port, "protocol": "tcp"}] if port else [],
             "mountPoints": [
                 {"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}
@@ -222,13 +226,18 @@ class FargateService(Construct):
             health_check_grace_period_seconds=60 if target_group_arn else None,
             # Autoscaling owns the running count after creation.
             lifecycle=TerraformResourceLifecycle(ignore_changes=["desired_count"]),
+            # The apply returns once the rollout is complete (or fails when ECS rolls it back). What
+            # Terraform does after this service waits for it: above all, revoking an API key that a
+            # replacement made obsolete (infrakit/constructs/key_rotation.py), which the old tasks
+            # hold until they are gone.
+            wait_for_steady_state=True,
             # Tasks start as soon as the service exists. A secret version not yet written fails
             # them with ResourceInitializationError, and so does an execution role whose policy
             # IAM has not yet propagated; on a first deploy the circuit breaker then fails the
             # deployment with nothing to roll back to. A target group without its listener fails
             # CreateService itself (see TargetGroupRoute).
             depends_on=[
-                *(secret.version for _, secret in sorted(secrets.items())),
+                *_unique(secret.version for _, secret in sorted(secrets.items())),
                 execution_policy,
                 *(route.listeners if route else ()),
             ],
@@ -320,3 +329,11 @@ class FargateService(Construct):
                 scale_out_cooldown=60,
             ),
         )
+
+
+def _unique(items: Iterable[T]) -> list[T]:
+    """Items in order, each once (by identity): two names may share one secret (an alias)."""
+    seen: dict[int, T] = {}
+    for item in items:
+        seen.setdefault(id(item), item)
+    return list(seen.values())

@@ -14,10 +14,10 @@ RECOVERY_WINDOW_DAYS = 7
 
 
 class StoredSecret(Construct):
-    """`arn` names the secret; `version` is what holds its value.
+    """`arn` names the secret; `version` is what holds its value; `value_from` names that version.
 
-    A reader that names the secret by `arn` (an ECS `valueFrom`) is not ordered after `version`:
-    Terraform may start it before the value exists, so such a reader must depend on `version`.
+    A reader that names the secret by `arn` alone is not ordered after `version`: Terraform may
+    start it before the value exists, so such a reader must depend on `version`.
     """
 
     def __init__(
@@ -34,3 +34,15 @@ class StoredSecret(Construct):
         )
         self.version = SecretsmanagerSecretVersion(self, "value", secret_id=secret.id, secret_string=value)
         self.arn: str = secret.arn
+
+    @property
+    def value_from(self) -> str:
+        """An ECS `valueFrom` pinned to this value's version: `<arn>:<json-key>:<version-stage>:
+        <version-id>`, with the first two empty (ECS developer guide, "Pass Secrets Manager secrets
+        through Amazon ECS environment variables"; aws-cdk's `Secret.fromSecretsManagerVersion`
+        writes the same). A new value is a new `aws_secretsmanager_secret_version` (its
+        `secret_string` forces replacement, hashicorp/aws secret_version.go) with a new version id,
+        so a task definition that reads it gets a new revision and ECS rolls the tasks onto the new
+        value; and tasks started from an older revision, as in a rollback, still read the value it
+        was made with."""
+        return f"{self.arn}:::{self.version.version_id}"

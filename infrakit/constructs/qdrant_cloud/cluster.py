@@ -10,6 +10,7 @@ from constructs import Construct
 from infrakit.bindings import qdrant_cloud as qc
 from infrakit.cdk import Fn, Precondition, TerraformResourceLifecycle
 from infrakit.config.qdrant_cloud import QdrantCloud
+from infrakit.constructs.key_rotation import KeyRotation
 from infrakit.constructs.protection import prevent_destroy
 from infrakit.contract import Endpoint
 
@@ -26,6 +27,8 @@ class QdrantCloudCluster(Construct):
     - Each service key gets READ_WRITE on the configured collections only. Qdrant Cloud has no
       global read-write type, and global MANAGE would also let a service drop collections.
 
+    Every key rotates without an outage (infrakit/constructs/key_rotation.py).
+
     The provider reads QDRANT_CLOUD_API_KEY and QDRANT_CLOUD_ACCOUNT_ID at apply time.
     """
 
@@ -37,6 +40,7 @@ class QdrantCloudCluster(Construct):
         name: str,
         config: QdrantCloud,
         services: Sequence[str],
+        rotation: KeyRotation,
         protect: bool = True,  # refuse destroy; an environment that is disposable says so
     ):
         super().__init__(scope, id_)
@@ -78,6 +82,7 @@ class QdrantCloudCluster(Construct):
             cluster_id=self.cluster.cluster_id,
             name=f"{name}-{OPERATOR}",
             global_access_rule=qc.GlobalAccessRule(qc.GLOBAL_MANAGE),
+            lifecycle=rotation.lifecycle(OPERATOR),
         )
         read_write = [qc.CollectionAccessRule(c.name, qc.COLLECTION_READ_WRITE) for c in config.collections]
         service_keys = {
@@ -87,6 +92,9 @@ class QdrantCloudCluster(Construct):
                 cluster_id=self.cluster.cluster_id,
                 name=f"{name}-{service}",
                 collection_access_rules=read_write,
+                # A new collection replaces the key (its rules force it): new key first, old revoked
+                # after the tasks roll onto the new one.
+                lifecycle=rotation.lifecycle(service),
             )
             for service in services
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from constructs import Construct
@@ -10,6 +11,7 @@ from infrakit.bindings.supabase import (
     DataSupabaseApikeys,
     DataSupabasePooler,
     ProjectTimeouts,
+    SupabaseApikey,
     SupabaseProject,
     SupabaseProvider,
     SupabaseSettings,
@@ -17,33 +19,50 @@ from infrakit.bindings.supabase import (
 from infrakit.cdk import Fn, Token
 from infrakit.config.supabase import SupabasePostgres
 from infrakit.config.types import GENERATED
+from infrakit.constructs.key_rotation import KeyRotation, address
 from infrakit.constructs.protection import prevent_destroy
 from infrakit.constructs.secret_value import SecretValue
 from infrakit.contract import Endpoint
 
 # What the Management API writes where the password belongs in a pooler connection string.
 PASSWORD_PLACEHOLDER = "[YOUR-PASSWORD]"
-# Checked when the keys are read, so a project without them stops the apply with this message
-# before any secret or task is created from a null value.
-KEYS_PRESENT = {
-    "condition": "${self.anon_key != null && self.service_role_key != null}",
+# The bootstrap's own secret key (validate, migrations' checks); the services get one each.
+OPERATOR = "operator"
+# Checked when the keys are read: the provider creates the `default` publishable key together with
+# the first secret key (apikey_resource.go, createApiKey), so a null here means the project has
+# none, and the apply stops with this message before any task receives an empty value.
+PUBLISHABLE_KEY_PRESENT = {
+    "condition": "${self.publishable_key != null}",
     "error_message": (
-        "Supabase returned no anon or service_role key: the project's legacy API keys are disabled. "
-        "Enable them in the Supabase dashboard (Project Settings > API Keys > Legacy API keys), "
-        "then apply again."
+        "Supabase returned no publishable key for this project. Create one in the Supabase dashboard "
+        "(Project Settings > API Keys > Publishable key), then apply again."
     ),
 }
 
 
 class SupabaseDatabase(Construct):
-    """A Supabase project: Postgres reached through its transaction pooler, plus the API keys.
+    """A Supabase project: Postgres reached through its transaction pooler, plus its API keys.
+
+    Keys are Supabase's new kind (reference.md, "Legacy keys are being retired"): one secret key
+    (`sb_secret_...`) per service and one for the operator, each its own `supabase_apikey`, so a
+    leaked key is revoked without touching the others; and the project's publishable key, which is
+    safe in browsers. The legacy `anon` and `service_role` keys are neither enabled nor read. Each
+    key rotates without an outage (infrakit/constructs/key_rotation.py).
 
     The provider reads SUPABASE_ACCESS_TOKEN at apply time. The database password is generated at
     apply time too, alphanumeric so it needs no escaping inside the connection URL.
     """
 
     def __init__(
-        self, scope: Construct, id_: str, *, name: str, config: SupabasePostgres, protect: bool = True
+        self,
+        scope: Construct,
+        id_: str,
+        *,
+        name: str,
+        config: SupabasePostgres,
+        services: Sequence[str],
+        rotation: KeyRotation,
+        protect: bool = True,
     ):
         super().__init__(scope, id_)
         SupabaseProvider(self, "provider")
@@ -58,16 +77,21 @@ class SupabaseDatabase(Construct):
             database_password=password,
             region=config.region,
             instance_size=config.instance_size,
-            # Explicit, because new projects may start without them: the api and worker receive the
-            # anon and service_role keys, and a null key would fail the Secrets Manager versions.
-            legacy_api_keys_enabled=True,
             timeouts=ProjectTimeouts(create=config.create_timeout, update=config.update_timeout),
         )
         prevent_destroy(self.project, when=protect)
         ref = self.project.project_ref
         self._settings(ref, config)
+        secret_keys = {
+            holder: SupabaseApikey(
+                self, f"{holder}-key", project_ref=ref, name=holder, lifecycle=rotation.lifecycle(holder)
+            )
+            for holder in [OPERATOR, *services]
+        }
+        # Read after the keys exist: creating the first one creates the publishable key.
         keys = DataSupabaseApikeys(self, "api-keys", project_ref=ref)
-        keys.add_override("lifecycle.postcondition", [KEYS_PRESENT])
+        keys.depends_on = [address(key) for key in secret_keys.values()]
+        keys.add_override("lifecycle.postcondition", [PUBLISHABLE_KEY_PRESENT])
         pooler = DataSupabasePooler(self, "pooler", project_ref=ref)
 
         # Transaction mode suits many short-lived connections from autoscaled api and worker tasks.
@@ -80,8 +104,14 @@ class SupabaseDatabase(Construct):
         )
         # Supabase has no URL attribute; every project's API lives at this address.
         self.supabase_url = Endpoint.everywhere(f"https://{ref}.supabase.co")
-        self.supabase_anon_key = Endpoint.everywhere(keys.anon_key)
-        self.supabase_service_role_key = Endpoint.everywhere(keys.service_role_key)
+        # The provider marks every key sensitive; a publishable key is meant for browsers.
+        self.supabase_publishable_key = Endpoint.everywhere(
+            Token.as_string(Fn.nonsensitive(keys.publishable_key))
+        )
+        self.supabase_secret_key = Endpoint.everywhere(secret_keys[OPERATOR].api_key)
+        self.service_secret_keys = {
+            service: Endpoint.everywhere(secret_keys[service].api_key) for service in services
+        }
 
     def _settings(self, ref: str, config: SupabasePostgres) -> None:
         """Manage only the settings the environment names; Supabase keeps its defaults for the rest."""
