@@ -44,7 +44,9 @@ def bench_validation(database_url: str, redis_url: str) -> None:
     spec = CollectionSpec(name="documents", vector_size=8)
     with (
         QdrantStandIn(api_key="bench-key", delay_seconds=QDRANT_DELAY) as qdrant,
-        SupabaseStandIn(service_role_key="bench-service-key", delay_seconds=SUPABASE_DELAY) as supabase,
+        SupabaseStandIn(
+            secret_key="sb_secret_bench", publishable_key="sb_publishable_bench", delay_seconds=SUPABASE_DELAY
+        ) as supabase,
     ):
         from infrakit.bootstrap.collections import connect, sync_collections
 
@@ -53,7 +55,7 @@ def bench_validation(database_url: str, redis_url: str) -> None:
             "postgres": lambda: check_postgres(database_url, require_tls=False, timeout=5),
             "redis": lambda: check_redis(redis_url, require_tls=False, timeout=5),
             "qdrant": lambda: check_qdrant(qdrant.url, "bench-key", [spec], timeout=5),
-            "supabase": lambda: check_supabase(supabase.url, "bench-service-key", timeout=5),
+            "supabase": lambda: check_supabase(supabase.url, "sb_secret_bench", timeout=5),
         }
         for check in checks.values():  # warm imports and connections once
             check()

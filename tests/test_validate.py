@@ -14,15 +14,17 @@ import subprocess
 import threading
 import time
 
+import httpx
 import pytest
 
 from infrakit.bootstrap.checks import CheckFailed, check_postgres, check_qdrant, check_redis, check_supabase
 from infrakit.bootstrap.collections import connect, sync_collections
 from infrakit.bootstrap.endpoints import Endpoints, load_endpoints
+from infrakit.bootstrap.redaction import redact
 from infrakit.bootstrap.validate import Timing, planned_checks, run_checks
 from infrakit.config.collections import CollectionSpec
 from infrakit.config.loader import load_environment
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, PYTHON, ROOT
 from tests.servers import PASSWORD, REDIS_PASSWORD, postgres_server, redis_server
 from tests.standins.qdrant import QdrantStandIn
 from tests.standins.supabase import SupabaseStandIn
@@ -210,32 +212,220 @@ def test_a_database_url_with_a_bad_port_is_not_retried():
 # ----------------------------------------------------------------------------- Supabase (stand-in)
 
 
-def test_supabase_service_role_key_is_accepted():
-    with SupabaseStandIn(service_role_key="service-role-key-1234") as supabase:
-        assert (
-            check_supabase(supabase.url, "service-role-key-1234", timeout=2)
-            == "service-role key accepted, REST reachable"
-        )
-        assert any(path.startswith("/auth/v1/admin/users") for path in supabase.requests)
-        assert "/rest/v1/" in supabase.requests
+SECRET_KEY = "sb_secret_validate-test-4f9c2a81"  # checkov:skip=CKV_SECRET_6: test value
+PUBLISHABLE_KEY = "sb_publishable_validate-test-7d1e05"  # checkov:skip=CKV_SECRET_6: test value
+LEGACY_JWT_KEY = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.c2ln"  # checkov:skip=CKV_SECRET_9: test value
 
 
-def test_supabase_wrong_key_is_rejected_clearly():
-    with (
-        SupabaseStandIn(service_role_key="service-role-key-1234") as supabase,
-        pytest.raises(CheckFailed, match="rejected SUPABASE_SERVICE_ROLE_KEY") as failure,
-    ):
-        check_supabase(supabase.url, "anon-key-not-admin", timeout=2)
+@pytest.fixture
+def supabase():
+    with SupabaseStandIn(secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY) as stand_in:
+        yield stand_in
+
+
+def sent(stand_in: SupabaseStandIn) -> list[dict[str, str | None]]:
+    """The credentials each request carried, by header."""
+    return [{"apikey": h.get("apikey"), "authorization": h.get("authorization")} for h in stand_in.headers]
+
+
+def test_supabase_secret_key_is_accepted_in_apikey_alone(supabase):
+    """The check passes with the secret key, sending it in `apikey` and never in Authorization.
+
+    Cannot prove: that hosted Supabase accepts it; the stand-in answers as its docstring cites."""
+    assert check_supabase(supabase.url, SECRET_KEY, timeout=2) == (
+        "secret key accepted by the auth admin API, REST reachable"
+    )
+    assert [r.partition("?")[0] for r in supabase.requests] == ["/auth/v1/admin/users", "/rest/v1/"]
+    assert sent(supabase) == [{"apikey": SECRET_KEY, "authorization": None}] * 2
+
+
+def test_the_old_headers_are_refused_with_the_new_keys(supabase):
+    """The old way, the key in `apikey` and in `Authorization: Bearer`, fails on both endpoints:
+    403 bad_jwt from the auth admin API, 401 PGRST301 from PostgREST.
+
+    Cannot prove: that hosted Supabase answers with these exact bodies (supabase/supabase-js#1568,
+    supabase/supabase-py#1230 report them); only that the stand-in refuses what the check used to send."""
+    old = {
+        "apikey": SECRET_KEY,
+        "Authorization": f"Bearer {SECRET_KEY}",
+        "X-Supabase-Api-Version": "2024-01-01",
+    }
+    admin = httpx.get(f"{supabase.url}/auth/v1/admin/users?page=1&per_page=1", headers=old, timeout=2)
+    assert admin.status_code == 403 and admin.json()["code"] == "bad_jwt"
+    rest = httpx.get(f"{supabase.url}/rest/v1/", headers=old, timeout=2)
+    assert rest.status_code == 401
+    assert rest.json()["code"] == "PGRST301" and rest.json()["message"] == "Expected 3 parts in JWT; got 1"
+
+
+def test_supabase_py_create_client_sends_the_old_headers_and_is_refused(supabase):
+    """Why the check does not use `create_client`: supabase-py 2.34.1 sends the key as a Bearer
+    token too, and the auth admin API refuses it.
+
+    Cannot prove: anything about another supabase-py version (supabase/supabase-py#977 proposes to
+    stop sending non-JWT keys as Bearer)."""
+    from supabase_auth.errors import AuthApiError
+
+    from supabase import create_client
+
+    with pytest.raises(AuthApiError) as refused:
+        create_client(supabase.url, SECRET_KEY).auth.admin.list_users(page=1, per_page=1)
+    assert (refused.value.status, refused.value.code) == (403, "bad_jwt")
+    assert sent(supabase) == [{"apikey": SECRET_KEY, "authorization": f"Bearer {SECRET_KEY}"}]
+
+
+def test_the_secret_key_only_in_authorization_finds_no_api_key(supabase):
+    """Without `apikey`, the gateway answers 401 with sb-error-code UNAUTHORIZED_MISSING_API_KEY.
+
+    Cannot prove: more of the real gateway than the Supabase KB article the stand-in cites."""
+    response = httpx.get(
+        f"{supabase.url}/auth/v1/admin/users", headers={"Authorization": f"Bearer {SECRET_KEY}"}, timeout=2
+    )
+    assert response.status_code == 401
+    assert response.headers["sb-error-code"] == "UNAUTHORIZED_MISSING_API_KEY"
+    assert response.json()["message"] == "No API key found in request"
+
+
+def test_the_publishable_key_cannot_list_users_or_read_the_rest_root(supabase):
+    """The publishable key, alone in `apikey`: 403 not_admin from the auth admin API, 403 at /rest/v1/.
+
+    Cannot prove: that hosted Supabase answers so; the stand-in's docstring says which part is cited
+    and which is an assumption."""
+    key = {"apikey": PUBLISHABLE_KEY}
+    admin = httpx.get(f"{supabase.url}/auth/v1/admin/users", headers=key, timeout=2)
+    assert admin.status_code == 403 and admin.json()["error_code"] == "not_admin"
+    assert httpx.get(f"{supabase.url}/rest/v1/", headers=key, timeout=2).status_code == 403
+
+
+def test_supabase_wrong_key_is_rejected_clearly(supabase):
+    """Cannot prove: which body hosted Supabase sends for an unknown sb_secret_ key (see the stand-in)."""
+    wrong = "sb_secret_not-this-project-5e6f"  # checkov:skip=CKV_SECRET_6: test value
+    with pytest.raises(CheckFailed, match=r"rejected SUPABASE_SECRET_KEY .* \(HTTP 401\)") as failure:
+        check_supabase(supabase.url, wrong, timeout=2)
+    assert "`supabase_secret_key` stack output" in str(failure.value)
+    assert wrong not in str(failure.value)
+    assert not failure.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        (LEGACY_JWT_KEY, "holds a legacy JWT API key"),
+        (PUBLISHABLE_KEY, "holds a publishable key (sb_publishable_...)"),
+        (f"{SECRET_KEY}\n", "holds whitespace or a character an HTTP header cannot carry"),
+    ],
+    ids=["legacy JWT", "publishable", "line break"],
+)
+def test_a_key_that_cannot_be_the_secret_key_is_refused_before_any_request(supabase, key, says):
+    """Cannot prove: that every legacy key has this shape (three dot-separated parts, `eyJ` first);
+    another shape reaches Supabase, which refuses it."""
+    with pytest.raises(CheckFailed) as failure:
+        check_supabase(supabase.url, key, timeout=2)
+    message = str(failure.value)
+    assert message.startswith(f"SUPABASE_SECRET_KEY (or the `supabase_secret_key` stack output) {says}")
+    assert "`supabase_secret_key` stack output" in message.partition(says)[2]
+    assert key.strip() not in message
+    assert not failure.value.retryable
+    assert supabase.requests == []
+
+
+def test_a_refusal_from_supabase_is_reported_as_what_to_fix(supabase, monkeypatch):
+    """A publishable key that got past the check's own look at the key reaches Supabase, and is
+    reported as not admin, with the key to use, and not retried.
+
+    Cannot prove: hosted Supabase's reason code for it (not_admin is the stand-in's assumption)."""
+    from infrakit.bootstrap import checks
+
+    monkeypatch.setattr(checks, "supabase_key_problem", lambda key: None)
+    (result,) = run_checks(
+        {"supabase": lambda: check_supabase(supabase.url, PUBLISHABLE_KEY, timeout=2)},
+        FAST,
+        [PUBLISHABLE_KEY],
+    )
+    assert not result.ok and result.attempts == 1
+    assert result.detail.startswith(
+        "SUPABASE_SECRET_KEY (or the `supabase_secret_key` stack output) is not allowed to call the auth "
+        "admin API (HTTP 403, not_admin): it is not a secret key; use the secret key (sb_secret_...)"
+    )
+
+
+def drop_apikey(request: httpx.Request) -> None:
+    del request.headers["apikey"]
+
+
+def add_authorization(request: httpx.Request) -> None:
+    request.headers["Authorization"] = f"Bearer {SECRET_KEY}"
+
+
+@pytest.mark.parametrize(
+    ("on_the_way", "says"),
+    [
+        (
+            drop_apikey,
+            "found no API key in the request to the auth admin API (HTTP 401, UNAUTHORIZED_MISSING_API_KEY)",
+        ),
+        (add_authorization, "not a valid JWT at the auth admin API (HTTP 403, bad_jwt)"),
+    ],
+    ids=["apikey dropped", "Authorization added"],
+)
+def test_a_header_changed_on_the_way_is_named_in_the_refusal(supabase, monkeypatch, on_the_way, says):
+    """Something between the check and Supabase (here an httpx request hook) drops `apikey` or adds
+    Authorization: the message names Supabase's reason, and the key stays out of it.
+
+    Cannot prove: that a real proxy does either; only how each of Supabase's reasons is reported."""
+    real_client = httpx.Client
+    monkeypatch.setattr(
+        httpx, "Client", lambda **kw: real_client(event_hooks={"request": [on_the_way]}, **kw)
+    )
+    with pytest.raises(CheckFailed) as failure:
+        check_supabase(supabase.url, SECRET_KEY, timeout=2)
+    assert says in str(failure.value) and SECRET_KEY not in str(failure.value)
     assert not failure.value.retryable
 
 
 def test_supabase_timeout_is_reported_and_retryable():
+    """Cannot prove: how long hosted Supabase takes; a slow stand-in stands for a slow network."""
     with (
-        SupabaseStandIn(service_role_key="k-123456", delay_seconds=1.0) as supabase,
+        SupabaseStandIn(
+            secret_key=SECRET_KEY, publishable_key=PUBLISHABLE_KEY, delay_seconds=1.0
+        ) as supabase,
         pytest.raises(CheckFailed, match=r"no answer within 0.3 s") as failure,
     ):
-        check_supabase(supabase.url, "k-123456", timeout=0.3)
+        check_supabase(supabase.url, SECRET_KEY, timeout=0.3)
     assert failure.value.retryable
+
+
+def test_a_supabase_url_without_http_is_refused_without_a_request():
+    """Cannot prove: that the URL points at the right project; only that it could be reached."""
+    with pytest.raises(
+        CheckFailed, match=r"SUPABASE_URL \(or the `supabase_url` stack output\) has no scheme"
+    ):
+        check_supabase("ref.supabase.co", SECRET_KEY, timeout=1)
+
+
+def test_validate_command_checks_supabase_with_supabase_secret_key(supabase, tmp_path):
+    """`infrakit validate --service supabase` reads SUPABASE_SECRET_KEY, passes, and never prints it.
+    The legacy variable alone is not read.
+
+    Cannot prove: that the stack outputs `supabase_secret_key` (the stack's own tests do)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ENDPOINT_VARIABLES} | {"PYTHONPATH": str(ROOT)}
+    command = [PYTHON, "-m", "infrakit", "--environments-dir", str(ENVIRONMENTS),
+               "validate", "--env", "dev", "--service", "supabase", "--json"]  # fmt: skip
+    passed = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env=environ | {"SUPABASE_URL": supabase.url, "SUPABASE_SECRET_KEY": SECRET_KEY},
+    )  # fmt: skip
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert SECRET_KEY not in passed.stdout + passed.stderr
+    legacy = subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env=environ | {"SUPABASE_URL": supabase.url, "SUPABASE_SERVICE_ROLE_KEY": LEGACY_JWT_KEY},
+    )  # fmt: skip
+    assert legacy.returncode == 1
+    assert LEGACY_JWT_KEY not in legacy.stdout + legacy.stderr
+    (check,) = json.loads(legacy.stdout)["checks"]
+    assert check["detail"].startswith(
+        "no endpoint: deploy the stack, or set SUPABASE_URL and SUPABASE_SECRET_KEY"
+    )
 
 
 # ----------------------------------------------------------------------------- Qdrant (stand-in)
@@ -348,7 +538,7 @@ def test_a_hanging_attempt_does_not_keep_the_command_running_past_the_deadline(t
 
 def test_services_the_environment_does_not_define_are_never_checked(local):
     endpoints = Endpoints(
-        database_url="postgresql://x", supabase_url="https://x", supabase_service_role_key="k"
+        database_url="postgresql://x", supabase_url="https://x", supabase_secret_key="sb_secret_k"
     )
     assert set(planned_checks(local, endpoints, 1.0)) == {"postgres", "redis", "qdrant"}
     assert set(planned_checks(local, endpoints, 1.0, only=["redis"])) == {"redis"}
@@ -388,6 +578,36 @@ def test_stack_outputs_are_read_with_terraform_output_json(tmp_path):
     endpoints = load_endpoints("local", project_root=tmp_path, environ={"TERRAFORM_BINARY_NAME": str(fake)})
     assert endpoints.redis_url == "redis://:pw@h:1/0"
     assert endpoints.secrets() == ["pw"]
+
+
+def test_the_supabase_secret_key_is_read_and_redacted_and_the_old_names_are_not(tmp_path):
+    """`supabase_secret_key` (or SUPABASE_SECRET_KEY) is the key the check gets, and a secret for
+    redaction; the publishable key and the legacy service-role output are not read.
+
+    Cannot prove: that the deployed stack has these outputs (the stack's own tests do)."""
+    legacy = "eyJsegacy.eyJrole.sig"  # checkov:skip=CKV_SECRET_6: test value
+    outputs = {
+        "supabase_url": "https://ref.supabase.co",
+        "supabase_secret_key": SECRET_KEY,
+        "supabase_publishable_key": PUBLISHABLE_KEY,
+        "supabase_service_role_key": legacy,
+    }
+    endpoints = load_endpoints(
+        "dev", project_root=tmp_path, environ={}, read_outputs=lambda env, root, environ: outputs
+    )
+    assert endpoints.supabase_secret_key == SECRET_KEY
+    assert endpoints.sources["supabase_secret_key"] == "stack output"
+    assert endpoints.secrets() == [SECRET_KEY]
+    assert PUBLISHABLE_KEY not in vars(endpoints).values() and legacy not in vars(endpoints).values()
+    assert redact(f"apikey: {SECRET_KEY}", endpoints.secrets()) == "apikey: ***"
+    overridden = load_endpoints(
+        "dev",
+        project_root=tmp_path,
+        environ={"SUPABASE_SECRET_KEY": "sb_secret_from-env-91ab"},  # checkov:skip=CKV_SECRET_6: test value
+        read_outputs=lambda env, root, environ: outputs,
+    )
+    assert overridden.supabase_secret_key == "sb_secret_from-env-91ab"
+    assert overridden.sources["supabase_secret_key"] == "$SUPABASE_SECRET_KEY"
 
 
 # ----------------------------------------------------------------------------- the command
@@ -444,7 +664,7 @@ def test_a_cloud_environment_plans_every_service_with_tls_and_its_collections():
         qdrant_url="https://qdrant.example:6333",
         qdrant_api_key="k",
         supabase_url="https://ref.supabase.co",
-        supabase_service_role_key="s",
+        supabase_secret_key="sb_secret_s",
     )
     plan = planned_checks(dev, endpoints, 1.0)
     assert set(plan) == {"postgres", "redis", "qdrant", "supabase"}

@@ -233,43 +233,175 @@ def _readyz_refused(url: str, status: int, *, has_key: bool) -> str:
     )
 
 
-def check_supabase(url: str, service_role_key: str, *, timeout: float) -> str:
-    """The service-role key must list users (an admin call), and the REST endpoint must answer."""
-    from supabase_auth.errors import AuthApiError, AuthRetryableError
+# Where the operator finds the key, for every message about it.
+SECRET_KEY_SOURCE = "SUPABASE_SECRET_KEY (or the `supabase_secret_key` stack output)"
+SECRET_KEY_FIX = (
+    "use the secret key (sb_secret_...), the `supabase_secret_key` stack output (`cdktf output <env>`)"
+)
 
-    from supabase import ClientOptions, create_client
 
+def supabase_key_problem(key: str) -> str | None:
+    """Why `key` cannot be the secret key the check sends; None when it may be. Never quotes the key.
+
+    Refused before any request: a legacy JWT key (three dot-separated parts, the first `eyJ`), which
+    Supabase retires; a publishable key, which the auth admin API refuses (403 not_admin); and
+    whitespace or a character an HTTP header cannot carry (a pasted line break), which httpx
+    would report with the header's value in its message.
+    """
+    if key.startswith("eyJ") and key.count(".") == 2:
+        return (
+            f"{SECRET_KEY_SOURCE} holds a legacy JWT API key (anon or service_role), which Supabase "
+            f"retires: {SECRET_KEY_FIX}"
+        )
+    if key.startswith("sb_publishable_"):
+        return (
+            f"{SECRET_KEY_SOURCE} holds a publishable key (sb_publishable_...), which cannot call the "
+            f"auth admin API: {SECRET_KEY_FIX}"
+        )
+    if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+        return (
+            f"{SECRET_KEY_SOURCE} holds whitespace or a character an HTTP header cannot carry: "
+            "copy the `supabase_secret_key` stack output again, without spaces or line breaks"
+        )
+    return None
+
+
+def check_supabase(url: str, secret_key: str, *, timeout: float) -> str:
+    """The secret key must list users (an auth admin call), and the REST endpoint must answer.
+
+    The key goes in the `apikey` header only, never in `Authorization: Bearer`:
+    - `sb_` keys are not JWTs. Supabase's API gateway reads the key from `apikey`: an admin request
+      holding it only in Authorization gets 401 with `sb-error-code: UNAUTHORIZED_MISSING_API_KEY`
+      ("No API key found in request"), and Authorization is not required (Supabase KB, "Auth error:
+      {401: UNAUTHORIZED_MISSING_API_KEY} on admin endpoints",
+      https://supabase.com/kb/troubleshooting/auth-error-401-unauthorized_missing_api_key-on-admin-endpoints-ac2afd).
+    - A non-JWT in `Authorization: Bearer` fails: PostgREST answers 401 PGRST301 "Expected 3 parts
+      in JWT; got 1" (supabase/supabase-py#1230), the auth admin API 403 `bad_jwt`
+      (supabase/supabase-js#1568); "the client library should not pass non-JWT values in the
+      Authorization header, as requests like this will definitely fail" (supabase/supabase-py#977).
+    - supabase-py 2.34.1's `create_client` always adds `Authorization: Bearer <key>`
+      (supabase/_sync/client.py, `_get_auth_headers`), so the admin call goes through
+      supabase_auth's `SyncGoTrueAdminAPI` itself, given only the `apikey` header.
+
+    Failures: a refused key (401/403) is permanent and says which key to use; no answer, a
+    timeout, 5xx or 429 may clear. Messages never quote the key.
+    """
+    if problem := supabase_key_problem(secret_key):
+        raise CheckFailed(problem, retryable=False)
+    if problem := _supabase_url_problem(url):
+        raise CheckFailed(problem, retryable=False)
+    from pydantic import ValidationError
+    from supabase_auth import SyncGoTrueAdminAPI
+    from supabase_auth.errors import AuthError, AuthRetryableError
+
+    base = url.rstrip("/")
+    headers = {"apikey": secret_key}
     http = httpx.Client(timeout=timeout)
     try:
-        client = create_client(url, service_role_key, options=ClientOptions(httpx_client=http))
-        client.auth.admin.list_users(page=1, per_page=1)
-        rest = http.get(
-            f"{url.rstrip('/')}/rest/v1/",
-            headers={"apikey": service_role_key, "Authorization": f"Bearer {service_role_key}"},
-        )
-    except AuthApiError as error:
-        if error.status in (401, 403):
-            raise CheckFailed(
-                "Supabase rejected SUPABASE_SERVICE_ROLE_KEY (is it the service-role key, not the anon key?)",
-                retryable=False,
-            ) from None
-        raise CheckFailed(f"auth API answered {error.status}", retryable=error.status >= 500) from None
+        admin = SyncGoTrueAdminAPI(url=f"{base}/auth/v1", headers=headers, http_client=http)
+        admin.list_users(page=1, per_page=1)
+        rest = http.get(f"{base}/rest/v1/", headers=headers)
     except AuthRetryableError as error:
-        # Connection failures inside the auth client arrive here with status 0.
+        # Connection failures arrive here with status 0; 502, 503, 504 and 52x with theirs.
+        if error.status:
+            raise CheckFailed(f"auth API at {url} answered {error.status}", retryable=True) from None
         reason = f"no answer within {timeout:g} s" if "timed out" in error.message else error.message
         raise CheckFailed(f"auth API unavailable at {url}: {reason}", retryable=True) from None
-    # supabase-py does not wrap connection failures: raw httpx errors arrive here.
+    except AuthError as error:
+        # AuthApiError, or AuthUnknownError for a body that is not JSON; the HTTP answer is the cause.
+        response = error.__cause__.response if isinstance(error.__cause__, httpx.HTTPStatusError) else None
+        status = response.status_code if response is not None else getattr(error, "status", 0)
+        if status in (401, 403):
+            code = _supabase_error_code(response) or error.code
+            raise CheckFailed(
+                _supabase_refusal("the auth admin API", status, code), retryable=False
+            ) from None
+        raise CheckFailed(
+            f"auth API answered {status or type(error).__name__}", retryable=status >= 500 or status == 429
+        ) from None
+    except ValidationError:
+        # A 200 that is not a user list: something other than Supabase's API answered.
+        raise CheckFailed(
+            f"{url}/auth/v1/admin/users answered with something that is not a list of users: SUPABASE_URL "
+            "(or the `supabase_url` stack output) must be the project's API URL, https://<ref>.supabase.co",
+            retryable=False,
+        ) from None
+    # The REST request is httpx's own: its connection failures arrive as they are.
     except httpx.TimeoutException:
         raise CheckFailed(f"no answer from {url} within {timeout:g} s", retryable=True) from None
     except httpx.HTTPError as error:
         raise CheckFailed(f"cannot reach {url}: {type(error).__name__}", retryable=True) from None
     finally:
         http.close()
+    if rest.status_code in (401, 403):
+        code = _supabase_error_code(rest)
+        raise CheckFailed(
+            _supabase_refusal("the REST API (/rest/v1/)", rest.status_code, code), retryable=False
+        )
     if rest.status_code != 200:
         raise CheckFailed(
-            f"REST endpoint /rest/v1/ answered {rest.status_code}", retryable=rest.status_code >= 500
+            f"REST endpoint /rest/v1/ answered {rest.status_code}",
+            retryable=rest.status_code >= 500 or rest.status_code == 429,
         )
-    return "service-role key accepted, REST reachable"
+    return "secret key accepted by the auth admin API, REST reachable"
+
+
+def _supabase_url_problem(url: str) -> str | None:
+    """Why no request could reach Supabase at `url`; never quotes it."""
+    variable = "SUPABASE_URL (or the `supabase_url` stack output)"
+    if problem := userinfo_problem(url, variable):
+        return problem
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme.lower() not in ("http", "https"):
+        found = f"the scheme {scheme}://" if _SCHEME.fullmatch(scheme) else "no scheme"
+        return (
+            f"{variable} has {found}, which is not supported: use https:// (e.g. https://<ref>.supabase.co)"
+        )
+    return None
+
+
+def _supabase_error_code(response: httpx.Response | None) -> str | None:
+    """Supabase's reason for a refusal: the gateway's `sb-error-code` header, else the body's code
+    (auth: `code` in API version 2024-01-01, `error_code` before; PostgREST: `code`, e.g. PGRST301)."""
+    if response is None:
+        return None
+    if header := response.headers.get("sb-error-code"):
+        return str(header)
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    for name in ("code", "error_code"):
+        if isinstance(body.get(name), str):
+            return str(body[name])
+    return None
+
+
+def _supabase_refusal(where: str, status: int, code: str | None) -> str:
+    """What a 401 or 403 from Supabase means for the operator, by the reason Supabase gave."""
+    answer = f"HTTP {status}{f', {code}' if code else ''}"
+    if code == "UNAUTHORIZED_MISSING_API_KEY":
+        return (
+            f"Supabase found no API key in the request to {where} ({answer}): the key is sent in the "
+            "`apikey` header; a proxy between here and Supabase may drop it"
+        )
+    if code in ("bad_jwt", "PGRST301"):
+        return (
+            f"Supabase refused an Authorization header that is not a valid JWT at {where} ({answer}): "
+            "the secret key belongs in the `apikey` header only; a proxy between here and Supabase may "
+            "add an Authorization header"
+        )
+    if code == "not_admin":
+        return (
+            f"{SECRET_KEY_SOURCE} is not allowed to call {where} ({answer}): it is not a secret key; "
+            f"{SECRET_KEY_FIX}"
+        )
+    return (
+        f"Supabase rejected {SECRET_KEY_SOURCE} at {where} ({answer}): it is not a key of this project, "
+        f"or it was revoked; {SECRET_KEY_FIX}"
+    )
 
 
 def _collections_fix(reports: Sequence[CollectionReport], environment: str) -> str:

@@ -25,7 +25,8 @@ OUTPUT_NAMES = (
     "qdrant_url",
     "qdrant_api_key",
     "supabase_url",
-    "supabase_service_role_key",
+    # Supabase's secret key (sb_secret_...), for the auth admin API; the publishable key is not read.
+    "supabase_secret_key",
 )
 
 OutputsReader = Callable[[str, Path, Mapping[str, str]], dict[str, str]]
@@ -43,13 +44,13 @@ class Endpoints:
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     supabase_url: str | None = None
-    supabase_service_role_key: str | None = None
+    supabase_secret_key: str | None = None
     # name -> where the value came from, e.g. "stack output" or "$DATABASE_URL"
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def secrets(self) -> list[str]:
         """Every secret value here, for redaction: keys, and each spelling of the passwords in URLs."""
-        found = [self.qdrant_api_key, self.supabase_service_role_key]
+        found = [self.qdrant_api_key, self.supabase_secret_key]
         for url in (
             self.database_url,
             self.database_migration_url,

@@ -86,7 +86,7 @@ def planned_checks(
         )
     defined = defined_services(environment)
     if "supabase" in defined:
-        url, key = endpoints.supabase_url, endpoints.supabase_service_role_key
+        url, key = endpoints.supabase_url, endpoints.supabase_secret_key
         if url and key:
             plan["supabase"] = partial(check_supabase, url, key, timeout=timeout)
     wanted = set(only) or set(defined)
@@ -130,7 +130,8 @@ def _missing_endpoint(service: str) -> str:
         "postgres": "DATABASE_URL",
         "redis": "REDIS_URL",
         "qdrant": "QDRANT_URL",
-        "supabase": "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY",
+        # The legacy service-role key is no longer read: Supabase retires it.
+        "supabase": "SUPABASE_URL and SUPABASE_SECRET_KEY (the secret key, sb_secret_...)",
     }
     return f"no endpoint: deploy the stack, or set {names[service]}"
 
