@@ -116,12 +116,18 @@ def _resource_change(
     if actions == ["update"]:
         after = {**values, "tags": {"Changed": "yes"}}
     prefix = "data." if mode == "data" else ""
+    # terraform_data (the key generations) is built in: no required_providers entry names it.
+    provider = (
+        "terraform.io/builtin/terraform"
+        if kind == "terraform_data"
+        else f"registry.terraform.io/{providers[kind.split('_')[0]]['source']}"
+    )
     return {
         "address": f"{prefix}{kind}.{name}",
         "mode": mode,
         "type": kind,
         "name": name,
-        "provider_name": f"registry.terraform.io/{providers[kind.split('_')[0]]['source']}",
+        "provider_name": provider,
         "change": {
             "actions": actions,
             "before": before,

@@ -6,7 +6,8 @@ it replaces or destroys a stateful resource (infrakit/deploy/stateful.py) that `
 does not name, and an in-place update of an attribute its provider cannot update
 (IMMOVABLE_ATTRIBUTES: a Supabase project's region or organization). Only those named attributes
 of `before` and `after` are compared, and never printed: the plan's values include sensitive ones in
-plain text, and nothing here may print them.
+plain text, and nothing here may print them. A replaced API key (infrakit/deploy/credentials.py) is
+never refused: the verdict lists it as a credential rotation.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from infrakit.deploy.credentials import what_it_grants
 from infrakit.deploy.stateful import IMMOVABLE_ATTRIBUTES, what_it_holds
 
 EXIT_REFUSED = 1
@@ -60,10 +62,21 @@ class PlannedChange:
     forced_by: tuple[str, ...] = ()  # the attributes whose change forces a replacement
     deposed: str | None = None  # the key of a deposed object (left by a failed replacement)
     immovable: tuple[str, ...] = ()  # attributes an update changes that the provider cannot update
+    create_first: bool = False  # a replacement that creates the new object before deleting the old
 
     @property
     def holds(self) -> str | None:
         return what_it_holds(self.type)
+
+    @property
+    def grants(self) -> str | None:
+        """Which kind of API key it is (infrakit/deploy/credentials.py); None: not one."""
+        return what_it_grants(self.type)
+
+    @property
+    def rotates(self) -> bool:
+        """A replaced API key: a credential rotation. Destroying one without a replacement is not."""
+        return self.action is Action.REPLACE and self.grants is not None
 
     @property
     def label(self) -> str:
@@ -131,6 +144,7 @@ def _planned_change(item: Mapping[str, Any]) -> PlannedChange | None:
         forced_by=tuple(_attribute_path(path) for path in item.get("replace_paths") or ()),
         deposed=item.get("deposed"),
         immovable=_immovable_changes(item) if action is Action.CHANGE else (),
+        create_first=actions == ("create", "delete"),
     )
 
 
@@ -168,6 +182,8 @@ class Verdict:
     # updates of attributes the provider cannot update: the apply would fail part way, whatever
     # --allow-replace says (nothing is replaced)
     immovable: tuple[PlannedChange, ...] = ()
+    # replaced API keys: never refused, but the tasks that hold them restart
+    rotations: tuple[PlannedChange, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -183,7 +199,8 @@ def decide(
     matched_earlier: Collection[str] = (),
     last: bool = True,
 ) -> Verdict:
-    """Refuse each stateful replacement or destruction that `allow_replace` does not name.
+    """Refuse each stateful replacement or destruction that `allow_replace` does not name, and
+    list each replaced API key as a credential rotation, which is never refused.
 
     A deploy plans several stacks, one after the other; an address allowed for one is not stale
     in another. `matched_earlier` holds the addresses that earlier plans of the run replaced or
@@ -200,4 +217,5 @@ def decide(
         matched=matched,
         stale=tuple(sorted(unmatched)) if last else (),
         immovable=tuple(c for c in summary.changes if c.immovable),
+        rotations=tuple(c for c in summary.changes if c.rotates),
     )

@@ -1,5 +1,8 @@
 """The plan summary as a person reads it: one table, then the refusal and how to lift it.
 
+A replaced API key (infrakit/deploy/credentials.py) says ROTATION twice: in its row of the table,
+and in a plain-text line after it (verdict_lines), which says which key and in what order.
+
 Addresses, actions and Terraform's reasons only: never a value from the plan.
 """
 
@@ -9,6 +12,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from infrakit.deploy.credentials import ROTATION
 from infrakit.deploy.plan import Action, PlannedChange, PlanSummary, Verdict
 from infrakit.deploy.stateful import IMMOVABLE_FIXES, REPLACEMENT_NOTES
 
@@ -44,7 +48,7 @@ def render_summary(summary: PlanSummary, verdict: Verdict) -> RenderableType:
     table = Table(title=f"{summary.stack}: {', '.join(counts)}", title_justify="left")
     table.add_column("action")
     table.add_column("resource", overflow="fold")
-    table.add_column("stateful: holds", overflow="fold")
+    table.add_column("stateful: holds / credential", overflow="fold")
     refused = {c.label for c in verdict.refused}
     allowed = {c.label for c in verdict.allowed}
     for action in Action:
@@ -60,6 +64,8 @@ def render_summary(summary: PlanSummary, verdict: Verdict) -> RenderableType:
 
 
 def _stateful_cell(change: PlannedChange, *, refused: bool, allowed: bool) -> Text:
+    if change.rotates:
+        return Text(ROTATION, style="yellow")
     if change.holds is None:
         return Text("")
     cell = Text()
@@ -74,6 +80,7 @@ def _stateful_cell(change: PlannedChange, *, refused: bool, allowed: bool) -> Te
 def verdict_lines(verdict: Verdict, stack: str) -> list[str]:
     """What the gate says after the table: refusals with their fix, allowances, stale flags."""
     lines = [f"allowed by --allow-replace: {_loss(change)}" for change in verdict.allowed]
+    lines += [_rotation(change) for change in verdict.rotations]
     if verdict.refused:
         count = len(verdict.refused)
         lines.append(
@@ -102,15 +109,36 @@ def verdict_lines(verdict: Verdict, stack: str) -> list[str]:
 
 def _loss(change: PlannedChange) -> str:
     verb = "replaced" if change.action is Action.REPLACE else "destroyed"
-    why = ""
-    if change.reason:
-        words = REASONS.get(change.reason)
-        why = f"{change.reason}: {words}" if words else change.reason
-        if change.forced_by:
-            why += f": {', '.join(change.forced_by)}"
-        why = f" ({why})"
     note = REPLACEMENT_NOTES.get(change.type)
-    return f"{change.label} would be {verb}{why}; it holds {change.holds}" + (f": {note}" if note else "")
+    return f"{change.label} would be {verb}{_why(change)}; it holds {change.holds}" + (
+        f": {note}" if note else ""
+    )
+
+
+def _rotation(change: PlannedChange) -> str:
+    """A replaced API key, which key and what happens to the tasks that hold it."""
+    if change.create_first:
+        then = (
+            "the new key is created first, the tasks that read it get a new task definition "
+            "revision and restart, and only then is the old key deleted"
+        )
+    else:
+        then = (
+            "the old key is deleted BEFORE the new one exists (no create_before_destroy): the tasks "
+            "that hold it fail to authenticate until they restart"
+        )
+    return f"{ROTATION}: {change.label} ({change.grants}) would be replaced{_why(change)}; {then}"
+
+
+def _why(change: PlannedChange) -> str:
+    """Terraform's reason, in words, with the attributes that force it: ` (...)`, or nothing."""
+    if not change.reason:
+        return ""
+    words = REASONS.get(change.reason)
+    why = f"{change.reason}: {words}" if words else change.reason
+    if change.forced_by:
+        why += f": {', '.join(change.forced_by)}"
+    return f" ({why})"
 
 
 def _unique(changes: tuple[PlannedChange, ...]) -> list[PlannedChange]:

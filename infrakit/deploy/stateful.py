@@ -31,6 +31,9 @@ STATEFUL_TYPES: Mapping[str, str] = MappingProxyType(
         "docker_volume": "a local service's data",
     }
 )
+# The API keys the services hold (infrakit/deploy/credentials.py) are not here on purpose: a
+# replaced key is created before the old one is deleted, a rotation that the summary announces
+# ("credential rotation: tasks will restart") and that the gate never refuses.
 
 # Said in the refusal, where what is lost is not plain from what the resource holds.
 REPLACEMENT_NOTES: Mapping[str, str] = MappingProxyType(
