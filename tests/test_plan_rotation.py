@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from infrakit.constructs import protection
-from infrakit.deploy.credentials import CREDENTIAL_TYPES, ROTATION
+from infrakit.deploy.credentials import CREDENTIAL_TYPES, ROTATION, ROTATION_WITHOUT_TASKS
 from infrakit.deploy.plan import Action, decide, parse_plan
 from infrakit.deploy.stateful import STATEFUL_TYPES
 from tests.test_plan import SECRET, addresses, plan_json, printed, stack_document
@@ -192,6 +192,20 @@ def key_change(address: str, actions: list[str], **extra: Any) -> dict[str, Any]
     }
 
 
+def task_definition_change(address: str) -> dict[str, Any]:
+    """A task definition replaced: a new revision, as a service's rotated key gives it."""
+    kind, name = address.split(".", 1)
+    return {
+        "address": address,
+        "mode": "managed",
+        "type": kind,
+        "name": name,
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {"actions": ["delete", "create"], "before": {}, "after": {}, "after_unknown": {}},
+        "action_reason": "replace_because_cannot_update",
+    }
+
+
 def test_supabase_keys_rotate_whatever_the_stack_declares() -> None:
     """The supabase_apikey path without a synthesized key: hand-written addresses, one per case
     (rotated create-first, rotated delete-first, renamed in place, removed, a deposed object).
@@ -208,6 +222,7 @@ def test_supabase_keys_rotate_whatever_the_stack_declares() -> None:
                 "supabase_apikey.removed", ["delete"], action_reason="delete_because_no_resource_config"
             ),
             key_change(rotated, ["delete"], deposed="0a1b2c3d"),
+            task_definition_change("aws_ecs_task_definition.api_task"),
         ],
     }
     summary = parse_plan(plan, "dev")
@@ -231,6 +246,23 @@ def test_supabase_keys_rotate_whatever_the_stack_declares() -> None:
     assert cells[f"{rotated} (deposed object 0a1b2c3d)"] == ""
     assert text.count(ROTATION) == 4
     assert SECRET not in text
+
+
+def test_a_key_no_task_reads_says_so() -> None:
+    """The operator's key alone (no task definition replaced in the plan): the line says no task
+    restarts, and where the new key is. Cannot prove: which keys a real plan replaces together
+    (tests/test_key_rotation.py rehearses that on prod)."""
+    operator = "supabase_apikey.operator_key"
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [key_change(operator, ["create", "delete"], action_reason="replace_by_triggers")],
+    }
+    summary = parse_plan(plan, "dev")
+    verdict = decide(summary, [])
+    assert verdict.exit_code == 0 and [c.address for c in verdict.rotations] == [operator]
+    flat = " ".join(printed(summary, verdict).split())
+    assert f"{ROTATION_WITHOUT_TASKS}: {operator} (a Supabase secret key) would be replaced" in flat
+    assert ROTATION not in flat
 
 
 def test_keys_are_credentials_never_stateful_or_protected() -> None:

@@ -14,8 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-# What the plan summary says, word for word, for each replaced key of CREDENTIAL_TYPES.
+# What the plan summary says, word for word, for each replaced key of CREDENTIAL_TYPES, when the
+# same plan gives the tasks new task definitions (a service's key: its secret is pinned to a version).
 ROTATION = "credential rotation: tasks will restart"
+# When it gives them none: the key is the operator's, which only the post-apply bootstrap reads.
+ROTATION_WITHOUT_TASKS = "credential rotation: no task reads this key; take the new one from the outputs"
+# A replaced resource of this type is a new task definition revision, which ECS rolls out.
+TASK_DEFINITION_TYPE = "aws_ecs_task_definition"
 
 CREDENTIAL_TYPES: Mapping[str, str] = MappingProxyType(
     {

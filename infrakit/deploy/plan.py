@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from infrakit.deploy.credentials import what_it_grants
+from infrakit.deploy.credentials import TASK_DEFINITION_TYPE, what_it_grants
 from infrakit.deploy.stateful import IMMOVABLE_ATTRIBUTES, what_it_holds
 
 EXIT_REFUSED = 1
@@ -94,6 +94,11 @@ class PlanSummary:
     @property
     def no_changes(self) -> bool:
         return not self.changes
+
+    @property
+    def restarts_tasks(self) -> bool:
+        """Whether a task definition is replaced: ECS then rolls the service's tasks."""
+        return any(c.type == TASK_DEFINITION_TYPE for c in self.of(Action.REPLACE))
 
     @property
     def losses(self) -> tuple[PlannedChange, ...]:
@@ -184,6 +189,8 @@ class Verdict:
     immovable: tuple[PlannedChange, ...] = ()
     # replaced API keys: never refused, but the tasks that hold them restart
     rotations: tuple[PlannedChange, ...] = ()
+    # whether the plan replaces a task definition: a service's rotated key restarts its tasks
+    restarts_tasks: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -218,4 +225,5 @@ def decide(
         stale=tuple(sorted(unmatched)) if last else (),
         immovable=tuple(c for c in summary.changes if c.immovable),
         rotations=tuple(c for c in summary.changes if c.rotates),
+        restarts_tasks=summary.restarts_tasks,
     )

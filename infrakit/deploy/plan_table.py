@@ -12,7 +12,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from infrakit.deploy.credentials import ROTATION
+from infrakit.deploy.credentials import ROTATION, ROTATION_WITHOUT_TASKS
 from infrakit.deploy.plan import Action, PlannedChange, PlanSummary, Verdict
 from infrakit.deploy.stateful import IMMOVABLE_FIXES, REPLACEMENT_NOTES
 
@@ -56,16 +56,21 @@ def render_summary(summary: PlanSummary, verdict: Verdict) -> RenderableType:
             table.add_row(
                 Text(action.value, style=ACTION_STYLES[action]),
                 Text(change.label),
-                _stateful_cell(change, refused=change.label in refused, allowed=change.label in allowed)
+                _stateful_cell(
+                    change,
+                    refused=change.label in refused,
+                    allowed=change.label in allowed,
+                    restarts_tasks=verdict.restarts_tasks,
+                )
                 if not change.immovable
                 else Text(f"REFUSED: cannot update {', '.join(change.immovable)}", style="bold red"),
             )
     return table
 
 
-def _stateful_cell(change: PlannedChange, *, refused: bool, allowed: bool) -> Text:
+def _stateful_cell(change: PlannedChange, *, refused: bool, allowed: bool, restarts_tasks: bool) -> Text:
     if change.rotates:
-        return Text(ROTATION, style="yellow")
+        return Text(ROTATION if restarts_tasks else ROTATION_WITHOUT_TASKS, style="yellow")
     if change.holds is None:
         return Text("")
     cell = Text()
@@ -80,7 +85,7 @@ def _stateful_cell(change: PlannedChange, *, refused: bool, allowed: bool) -> Te
 def verdict_lines(verdict: Verdict, stack: str) -> list[str]:
     """What the gate says after the table: refusals with their fix, allowances, stale flags."""
     lines = [f"allowed by --allow-replace: {_loss(change)}" for change in verdict.allowed]
-    lines += [_rotation(change) for change in verdict.rotations]
+    lines += [_rotation(change, verdict.restarts_tasks) for change in verdict.rotations]
     if verdict.refused:
         count = len(verdict.refused)
         lines.append(
@@ -115,8 +120,12 @@ def _loss(change: PlannedChange) -> str:
     )
 
 
-def _rotation(change: PlannedChange) -> str:
+def _rotation(change: PlannedChange, restarts_tasks: bool) -> str:
     """A replaced API key, which key and what happens to the tasks that hold it."""
+    if not restarts_tasks:
+        what = "the new key is created first" if change.create_first else "the old key is deleted first"
+        replaced = f"{change.label} ({change.grants}) would be replaced{_why(change)}"
+        return f"{ROTATION_WITHOUT_TASKS}: {replaced}; {what}"
     if change.create_first:
         then = (
             "the new key is created first, the tasks that read it get a new task definition "
