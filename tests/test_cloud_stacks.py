@@ -377,3 +377,24 @@ def test_every_inline_route_names_every_attribute_of_the_provider_schema(stacks)
     assert routes
     for route in routes:
         assert set(route) == schema, sorted(schema ^ set(route))
+
+
+@pytest.mark.parametrize("env", CLOUD)
+def test_each_service_reads_its_own_supabase_secret_key(stacks, env):
+    """SUPABASE_SECRET_KEY (and its one-release alias SUPABASE_SERVICE_ROLE_KEY) of the api and of
+    the worker come from the secret version holding that service's own `supabase_apikey`: one
+    leaked key is revoked without touching the other service. Cannot prove: that Supabase scopes
+    the keys differently (both are service_role secret keys; provider 1.10.1 apikey_resource.go)."""
+    stack = stacks[env]
+    keys = {body["name"]: key_id for key_id, body in stack["resource"]["supabase_apikey"].items()}
+    versions = stack["resource"]["aws_secretsmanager_secret_version"]
+    read = {}
+    for name, container in containers(stack).items():
+        secrets = {item["name"]: item["valueFrom"] for item in container["secrets"]}
+        assert secrets["SUPABASE_SERVICE_ROLE_KEY"] == secrets["SUPABASE_SECRET_KEY"], name
+        (version,) = re.findall(
+            r"aws_secretsmanager_secret_version\.([\w-]+)\.version_id", secrets["SUPABASE_SECRET_KEY"]
+        )
+        read[name] = versions[version]["secret_string"]
+    assert read == {service: f"${{supabase_apikey.{keys[service]}.api_key}}" for service in ("api", "worker")}
+    assert read["api"] != read["worker"]
