@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from tests.apply_graph import template_expressions
-from tests.conftest import PYTHON, ROOT
+from tests.conftest import ROOT
 from tests.servers import tool
 
 KEY_TYPES = ("supabase_apikey", "qdrant-cloud_accounts_database_api_key_v2")
@@ -151,28 +151,18 @@ def terraform(workdir: Path, *args: str) -> str:
 
 
 def synthesize_prod(tmp_path: Path, extra: str = "") -> dict[str, Any]:
+    """prod.toml with `extra` appended, synthesized in this process (jsii's Node, once started,
+    serves every variant)."""
+    from infrakit.config import load_environments
+    from infrakit.synth import synthesize
+
     environments = tmp_path / "environments"
     environments.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "environments" / "prod.toml", environments / "prod.toml")
     with (environments / "prod.toml").open("a") as file:
         file.write(extra)
     out = tmp_path / "out"
-    subprocess.run(
-        [
-            PYTHON,
-            str(ROOT / "main.py"),
-            "--environments-dir",
-            str(environments),
-            "--outdir",
-            str(out),
-            "prod",
-        ],
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-        env={**os.environ, "INFRAKIT_SYNTH_CACHE": "0"},
-        timeout=300,
-    )
+    synthesize(load_environments(environments, ["prod"]), out)
     return json.loads((out / "stacks" / "prod" / "cdk.tf.json").read_text())
 
 
@@ -193,21 +183,34 @@ def events(stream: str) -> list[tuple[str, str, str]]:
 
 
 @pytest.fixture(scope="module")
-def rotation(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """prod applied as a rehearsal, then prod with one more collection planned and applied."""
-    base = tmp_path_factory.mktemp("rotation")
-    before = synthesize_prod(base / "before")
-    after = synthesize_prod(base / "after", EXTRA_COLLECTION)
-    workdir = base / "terraform"
-    workdir.mkdir()
+def applied(synthesized: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path]:
+    """prod as shipped, applied once as a rehearsal; returns the stack and the working directory
+    (configuration, state), which each scenario copies."""
+    before = json.loads((synthesized / "stacks" / "prod" / "cdk.tf.json").read_text())
+    workdir = tmp_path_factory.mktemp("applied")
     (workdir / "main.tf.json").write_text(json.dumps(rehearsal(before)))
     terraform(workdir, "init", "-input=false", "-backend=false")
     terraform(workdir, "apply", "-input=false", "-auto-approve")
+    return before, workdir
+
+
+def plan_change(applied: tuple[dict[str, Any], Path], after: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """Plan `after` over a copy of the applied rehearsal, in workdir; returns Terraform's plan JSON."""
+    shutil.copytree(applied[1], workdir)
     (workdir / "main.tf.json").write_text(json.dumps(rehearsal(after)))
     terraform(workdir, "plan", "-input=false", "-out=plan.tfplan")
-    plan = json.loads(terraform(workdir, "show", "-json", "plan.tfplan"))
-    applied = events(terraform(workdir, "apply", "-input=false", "-json", "plan.tfplan"))
-    return {"stack": after, "plan": plan, "events": applied}
+    return json.loads(terraform(workdir, "show", "-json", "plan.tfplan"))
+
+
+@pytest.fixture(scope="module")
+def rotation(applied, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """prod with one more collection, planned and applied over the applied rehearsal."""
+    base = tmp_path_factory.mktemp("rotation")
+    after = synthesize_prod(base / "after", EXTRA_COLLECTION)
+    workdir = base / "terraform"
+    plan = plan_change(applied, after, workdir)
+    applied_events = events(terraform(workdir, "apply", "-input=false", "-json", "plan.tfplan"))
+    return {"stack": after, "plan": plan, "events": applied_events}
 
 
 def actions(plan: dict[str, Any]) -> dict[str, list[str]]:
@@ -287,22 +290,14 @@ def test_the_old_key_is_revoked_only_after_its_service_is_updated(rotation):
 
 
 @pytest.mark.parametrize("holder", ["api", "worker", "operator"])
-def test_raising_a_generation_rotates_exactly_that_holder_s_keys(holder, tmp_path):
+def test_raising_a_generation_rotates_exactly_that_holder_s_keys(holder, applied, tmp_path):
     """`[key_rotation] <holder> = 2` replaces that holder's Supabase and Qdrant keys (new first),
     and nothing else's; a service's task definition gets a new revision, the operator's does not
     touch the tasks.
     Cannot prove: how soon Supabase accepts a new secret key after it is created (only a real
     project can show it)."""
-    before = synthesize_prod(tmp_path / "before")
-    after = synthesize_prod(tmp_path / "after", f"\n[key_rotation]\n{holder} = 2\n")
-    workdir = tmp_path / "terraform"
-    workdir.mkdir()
-    (workdir / "main.tf.json").write_text(json.dumps(rehearsal(before)))
-    terraform(workdir, "init", "-input=false", "-backend=false")
-    terraform(workdir, "apply", "-input=false", "-auto-approve")
-    (workdir / "main.tf.json").write_text(json.dumps(rehearsal(after)))
-    terraform(workdir, "plan", "-input=false", "-out=plan.tfplan")
-    planned = actions(json.loads(terraform(workdir, "show", "-json", "plan.tfplan")))
+    after = synthesize_prod(tmp_path, f"\n[key_rotation]\n{holder} = 2\n")
+    planned = actions(plan_change(applied, after, tmp_path / "terraform"))
     keys = {
         **by_type(after, "supabase_apikey"),
         **by_type(after, "qdrant-cloud_accounts_database_api_key_v2"),
