@@ -39,6 +39,7 @@ def images_found(stubber: Stubber, env: str = "dev") -> None:
 CONFIG_DIGEST = "sha256:" + "c" * 64
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 ACCEPTED = [
     "application/vnd.oci.image.manifest.v1+json",
     DOCKER_MANIFEST,
@@ -47,10 +48,17 @@ ACCEPTED = [
 ]
 
 
-def image_config(volumes: list[str], user: str = "10001") -> bytes:
-    """An image config blob as `docker build` writes it (the OCI image spec's `config`)."""
+def image_config(volumes: list[str], user: str = "10001", platform: str = "linux/amd64") -> bytes:
+    """An image config blob as `docker build` writes it (the OCI image spec's config.md: `os`,
+    `architecture`, `variant` where there is one, and `config`)."""
     config = {"User": user, "Volumes": {path: {} for path in volumes} or None, "Cmd": ["node"]}
-    return json.dumps({"architecture": "amd64", "os": "linux", "config": config}).encode()
+    return json.dumps({**_platform(platform), "config": config}).encode()
+
+
+def _platform(name: str) -> dict[str, str]:
+    """A platform such as "linux/arm64/v8", as the OCI image spec spells it."""
+    system, architecture, *variant = name.split("/")
+    return {"os": system, "architecture": architecture, **({"variant": variant[0]} if variant else {})}
 
 
 def manifest_found(
@@ -73,8 +81,20 @@ def manifest_found(
     )
 
 
-def config_found(stubber: Stubber, name: str, url: str, tag: str = "0.1.0", *, index: bool = False) -> None:
-    """The image `name:tag` (behind an OCI index if `index`), whose config blob S3 serves at url."""
+def config_found(
+    stubber: Stubber,
+    name: str,
+    url: str,
+    tag: str = "0.1.0",
+    *,
+    index: bool = False,
+    platforms: tuple[str, ...] = ("linux/arm64/v8", "linux/amd64"),
+    index_type: str = OCI_INDEX,
+) -> None:
+    """The image `name:tag`, whose config blob S3 serves at url. With `index`, the tag names a
+    multi-platform image (an image index of `index_type`) with one entry per platform and, as
+    BuildKit writes it, an attestation manifest (unknown/unknown); ECR is then asked for the
+    linux/amd64 entry's manifest and config only, and for nothing more where there is none."""
     image = {
         "schemaVersion": 2,
         "mediaType": DOCKER_MANIFEST,
@@ -86,17 +106,16 @@ def config_found(stubber: Stubber, name: str, url: str, tag: str = "0.1.0", *, i
         "layers": [],
     }
     if index:
-        child = "sha256:" + "a" * 64
-        listing = {
-            "schemaVersion": 2,
-            "mediaType": OCI_INDEX,
-            "manifests": [
-                {"digest": "sha256:" + "b" * 64, "platform": {"os": "linux", "architecture": "arm64"}},
-                {"digest": child, "platform": {"os": "linux", "architecture": "amd64"}},
-            ],
-        }
-        manifest_found(stubber, name, {"imageTag": tag}, listing, OCI_INDEX)
-        manifest_found(stubber, name, {"imageDigest": child}, image, DOCKER_MANIFEST)
+        entries = [
+            {"digest": f"sha256:{n:064x}", "platform": _platform(platform)}
+            for n, platform in enumerate((*platforms, "unknown/unknown"), start=1)
+        ]
+        listing = {"schemaVersion": 2, "mediaType": index_type, "manifests": entries}
+        manifest_found(stubber, name, {"imageTag": tag}, listing, index_type)
+        amd64 = [e["digest"] for e in entries if e["platform"] == _platform("linux/amd64")]
+        if not amd64:
+            return  # Fargate cannot pull it: the check reads no further
+        manifest_found(stubber, name, {"imageDigest": amd64[0]}, image, DOCKER_MANIFEST)
     else:
         manifest_found(stubber, name, {"imageTag": tag}, image, DOCKER_MANIFEST)
     stubber.add_response(
@@ -133,11 +152,18 @@ class Blobs:
 
 
 def configs_found(
-    stubber: Stubber, s3: Blobs, env: str = "dev", *, without_tmp: tuple[str, ...] = ()
+    stubber: Stubber,
+    s3: Blobs,
+    env: str = "dev",
+    *,
+    without_tmp: tuple[str, ...] = (),
+    arm64_only: tuple[str, ...] = (),
 ) -> None:
-    """Every service's image config, as the scratch-volume check reads it after `images_found`:
-    each declares VOLUME /tmp, except the services named in `without_tmp`."""
+    """Every service's image config, as the image checks read it after `images_found`: each is
+    built for linux/amd64 and declares VOLUME /tmp, except the services named in `arm64_only`
+    (built for linux/arm64/v8) and in `without_tmp`."""
     for service in ("api", "worker"):
         volumes = [] if service in without_tmp else ["/tmp"]
-        url = s3.url(f"/{env}-{service}", image_config(volumes))
+        platform = "linux/arm64/v8" if service in arm64_only else "linux/amd64"
+        url = s3.url(f"/{env}-{service}", image_config(volumes, platform=platform))
         config_found(stubber, f"infrakit-{env}-{service}", url)

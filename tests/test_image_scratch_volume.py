@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 
 from infrakit.config.loader import load_environment
-from infrakit.deploy.images import ImageCheckError, unwritable_scratch
+from infrakit.deploy.images import ImageCheckError, read_images, unwritable_scratch
 from tests.conftest import ENVIRONMENTS
 from tests.ecr_stub import Blobs, config_found, image_config
 
@@ -29,7 +29,8 @@ def test_images_that_declare_tmp_pass(ecr, s3: Blobs) -> None:
     config_found(
         stubber, "infrakit-dev-worker", s3.url("/worker", image_config(["/tmp", "/data"])), index=True
     )
-    assert unwritable_scratch(load_environment(ENVIRONMENTS / "dev.toml"), client) == []
+    environment = load_environment(ENVIRONMENTS / "dev.toml")
+    assert unwritable_scratch(environment, read_images(environment, client)) == []
 
 
 def test_an_image_without_volume_tmp_is_named_with_the_dockerfile_fix(ecr, s3: Blobs) -> None:
@@ -40,7 +41,7 @@ def test_an_image_without_volume_tmp_is_named_with_the_dockerfile_fix(ecr, s3: B
     config_found(stubber, "infrakit-dev-api", s3.url("/api", image_config(["/tmp"])))
     config_found(stubber, "infrakit-dev-worker", s3.url("/worker", image_config([])))
     environment = load_environment(ENVIRONMENTS / "dev.toml")
-    problems = unwritable_scratch(environment, client)
+    problems = unwritable_scratch(environment, read_images(environment, client))
     assert [p.service for p in problems] == ["worker"]
     text = problems[0].explain(environment, "eu-west-1")
     for expected in (
@@ -59,5 +60,5 @@ def test_an_unreadable_config_says_which_permissions_the_check_needs(ecr, s3: Bl
     client, stubber = ecr
     config_found(stubber, "infrakit-dev-api", s3.url("/expired", None))
     with pytest.raises(ImageCheckError, match="ecr:BatchGetImage and ecr:GetDownloadUrlForLayer") as raised:
-        unwritable_scratch(load_environment(ENVIRONMENTS / "dev.toml"), client)
+        read_images(load_environment(ENVIRONMENTS / "dev.toml"), client)
     assert "X-Amz-Signature" not in str(raised.value)

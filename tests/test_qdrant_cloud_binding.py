@@ -382,7 +382,13 @@ def test_backup_schedule_emits_exactly_the_provider_arguments():
         stack, "backups", cluster_id="c-1", cron_expression="0 3 * * *", retention_period="168h"
     )
     block = only_block(synth(stack), "resource", qc.QdrantCloudBackupSchedule.TF_RESOURCE_TYPE)
-    assert block == {"cluster_id": "c-1", "cron_expression": "0 3 * * *", "retention_period": "168h"}
+    assert block == {
+        "cluster_id": "c-1",
+        "cron_expression": "0 3 * * *",
+        "retention_period": "168h",
+        # Always written: the provider's default (true) deletes the backups with the schedule.
+        "delete_backups_on_destroy": False,
+    }
     with pytest.raises(ValueError, match="Go duration in hours"):
         qc.QdrantCloudBackupSchedule(
             new_stack(), "b", cluster_id="c", cron_expression="0 3 * * *", retention_period="7d"

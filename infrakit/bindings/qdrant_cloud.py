@@ -273,7 +273,16 @@ class QdrantCloudDatabaseApiKey(BoundResource):
 
 
 class QdrantCloudBackupSchedule(BoundResource):
-    """Scheduled backups of one cluster, kept for `retention_period` (a Go duration, e.g. "168h")."""
+    """Scheduled backups of one cluster, kept for `retention_period` (a Go duration, e.g. "168h").
+
+    `delete_backups_on_destroy` defaults to true in the provider (1.28.0,
+    qdrant-cloud/schemas_accounts_backup_schedules.go), and its delete passes the value on: Qdrant
+    Cloud then deletes every backup the schedule took. A schedule is destroyed when
+    `[vector_store.backups]` goes, and replaced with its cluster (`cluster_id` forces a new one), so
+    this binding always writes the argument, false unless asked. Terraform deletes with the value in
+    the state, not the configuration: a schedule deployed without it keeps `true` until a deploy
+    updates it in place (the plan gate refuses its replacement meanwhile, infrakit/deploy/stateful.py).
+    """
 
     TF_RESOURCE_TYPE = "qdrant-cloud_accounts_backup_schedule"
 
@@ -285,6 +294,7 @@ class QdrantCloudBackupSchedule(BoundResource):
         cluster_id: str,
         cron_expression: str,
         retention_period: str | None = None,
+        delete_backups_on_destroy: bool = False,
     ):
         block = self.TF_RESOURCE_TYPE
         require_text(block, "cluster_id", cluster_id)
@@ -300,6 +310,7 @@ class QdrantCloudBackupSchedule(BoundResource):
                 "cluster_id": cluster_id,
                 "cron_expression": cron_expression,
                 "retention_period": retention_period,
+                "delete_backups_on_destroy": delete_backups_on_destroy,
             },
         )
 

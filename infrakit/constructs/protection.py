@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from infrakit.cdk import TerraformResource
 
 # The stateful types (what each holds: infrakit/deploy/stateful.py) that refuse destroy. The others
-# there are guarded by the plan gate only: a generated password and a local Docker volume.
+# there are guarded by the plan gate only: a generated password, a local Docker volume, and the
+# Qdrant backup schedule (it keeps its backups when destroyed: delete_backups_on_destroy = false).
 PROTECTED_TYPES = frozenset(
     {
         "supabase_project",

@@ -1,15 +1,17 @@
-"""Before the services deploy: every image the environment names is in its ECR repository.
+"""Before the services deploy: every image the environment names is in its ECR repository, built
+for the tasks' platform, and declares the scratch volume.
 
 A service whose image is missing cannot start (CannotPullContainer), and on a first deploy the
-circuit breaker has nothing to roll back to. So the check runs between the images stack and the
-environment, and a missing image stops the deploy with the commands that push it.
+circuit breaker has nothing to roll back to. So the checks run between the images stack and the
+environment, and each problem stops the deploy with what fixes it. The image's manifest and config
+are read once (`read_images`); the platform and scratch-volume checks judge what was read.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -116,7 +118,7 @@ def _unusable(error: Exception) -> ImageCheckError:
     )
 
 
-# ----------------------------------------------------------------------------- the scratch volume
+# ----------------------------------------------------------------------------- what each image is
 
 MANIFEST_TYPES = [
     "application/vnd.oci.image.manifest.v1+json",
@@ -126,8 +128,182 @@ INDEX_TYPES = [
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json",
 ]
-# Fargate's runtime platform (fargate_service.py) in the OCI platform's spelling.
-PLATFORM = {"os": "linux", "architecture": {"X86_64": "amd64", "ARM64": "arm64"}[CPU_ARCHITECTURE]}
+# Fargate's runtime platform (fargate_service.py: LINUX and CPU_ARCHITECTURE) in the spelling of the
+# OCI image spec's `os` and `architecture` (Go's GOOS and GOARCH values).
+TASK_OS = "linux"
+TASK_ARCHITECTURE = {"X86_64": "amd64", "ARM64": "arm64"}[CPU_ARCHITECTURE]
+TASK_PLATFORM = f"{TASK_OS}/{TASK_ARCHITECTURE}"
+# The other CPU architecture Fargate runs Linux tasks on (ECS developer guide, "Amazon ECS task
+# definitions for 64-bit ARM workloads"), which the refusal offers as a way out.
+_OTHER_CPU = {"X86_64": "ARM64", "ARM64": "X86_64"}[CPU_ARCHITECTURE]
+_OTHER_ARCHITECTURE = {"X86_64": "amd64", "ARM64": "arm64"}[_OTHER_CPU]
+
+
+@dataclass(frozen=True)
+class ImageRead:
+    """One configured image as ECR holds it, read once for every check below."""
+
+    service: str
+    key: str  # where the environment file names the image
+    reference: str  # tag, or digest
+    repository: str
+    # What it is built for, as os/architecture[/variant]: its config's platform, or, for an index
+    # without an entry for the tasks' platform, each of the index's platforms.
+    platforms: tuple[str, ...]
+    # The image config's `config` object (Volumes, User...); None where no entry fits the tasks.
+    config: Mapping[str, Any] | None
+
+    @property
+    def runs_on_the_tasks(self) -> bool:
+        return any(p.split("/")[:2] == [TASK_OS, TASK_ARCHITECTURE] for p in self.platforms)
+
+
+def read_images(
+    environment: Environment, ecr: Any, fetch: Callable[[str], bytes] | None = None
+) -> list[ImageRead]:
+    """Each configured image's platform and config, as ECR holds them. Run it after
+    `missing_images` finds every image.
+
+    Reads the manifest (`BatchGetImage`). An image index (a multi-platform image) lists a manifest
+    per platform (OCI image spec, image-index.md); from it, the entry for the tasks' platform is
+    read (a second `BatchGetImage`), which is the one Fargate pulls. Then the image config blob,
+    through `GetDownloadUrlForLayer` and its pre-signed URL; the config states the image's `os` and
+    `architecture` (OCI image spec, config.md). An index without an entry for the tasks' platform
+    has no config worth reading: Fargate cannot pull it.
+    """
+    fetch = fetch or _download
+    images = []
+    for service, name, key, image_id in configured_images(environment):
+        reference = next(iter(image_id.values()))
+        try:
+            manifest = _manifest(ecr, name, image_id)
+            if _is_index(manifest):
+                entries = manifest.get("manifests") or []
+                fitting = [e for e in entries if _fits(e.get("platform") or {})]
+                if not fitting:
+                    offered = tuple(
+                        platform
+                        for e in entries
+                        # BuildKit lists its attestation manifests as unknown/unknown.
+                        if (platform := _platform_name(e.get("platform") or {})) != "unknown/unknown"
+                    )
+                    images.append(ImageRead(service, key, reference, name, offered, None))
+                    continue
+                manifest = _manifest(ecr, name, {"imageDigest": fitting[0]["digest"]})
+                if _is_index(manifest):
+                    raise KeyError("the index's entry is an index itself")
+            config_digest = manifest["config"]["digest"]
+            blob = ecr.get_download_url_for_layer(repositoryName=name, layerDigest=config_digest)
+            document = json.loads(fetch(blob["downloadUrl"]))
+            config = document.get("config") or {}
+        except (ClientError, BotoCoreError, OSError, KeyError, ValueError, AttributeError) as error:
+            raise _unreadable(name, image_id, error) from None
+        images.append(ImageRead(service, key, reference, name, (_platform_name(document),), config))
+    return images
+
+
+def _manifest(ecr: Any, name: str, image_id: dict[str, str]) -> dict[str, Any]:
+    found = ecr.batch_get_image(
+        repositoryName=name, imageIds=[image_id], acceptedMediaTypes=MANIFEST_TYPES + INDEX_TYPES
+    )
+    if not found.get("images"):
+        raise KeyError(f"ECR returned no manifest: {found.get('failures')}")
+    manifest: dict[str, Any] = json.loads(found["images"][0]["imageManifest"])
+    return manifest
+
+
+def _is_index(manifest: Mapping[str, Any]) -> bool:
+    return manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest
+
+
+def _fits(platform: Mapping[str, Any]) -> bool:
+    """The tasks' os and architecture. Any variant passes: a task's runtimePlatform names none."""
+    return platform.get("os") == TASK_OS and platform.get("architecture") == TASK_ARCHITECTURE
+
+
+def _platform_name(platform: Mapping[str, Any]) -> str:
+    """os/architecture[/variant], as `docker buildx build --platform` spells it."""
+    parts = [str(platform.get("os") or "unknown"), str(platform.get("architecture") or "unknown")]
+    if platform.get("variant"):
+        parts.append(str(platform["variant"]))
+    return "/".join(parts)
+
+
+def _download(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - ECR's pre-signed https URL
+        body: bytes = response.read()
+        return body
+
+
+def _unreadable(name: str, image_id: dict[str, str], error: Exception) -> ImageCheckError:
+    return ImageCheckError(
+        f"could not read the config of image {next(iter(image_id.values()))} in ECR repository {name} "
+        f"({error}); check that the AWS credentials may call ecr:BatchGetImage and "
+        "ecr:GetDownloadUrlForLayer, and that the image is a Docker v2 or OCI image"
+    )
+
+
+# ----------------------------------------------------------------------------- the architecture
+
+
+@dataclass(frozen=True)
+class WrongPlatform:
+    """An image not built for the tasks' platform.
+
+    Fargate runs each task on the task definition's `runtimePlatform` (CPU_ARCHITECTURE,
+    infrakit/stacks/names.py). An image built for another architecture stops at start with `exec
+    format error` ("Essential container in task exited", exit code 1: AWS Knowledge Center,
+    "ecs-task-exec-format-error"); an index without an entry for it cannot be pulled at all
+    ("no matching manifest for linux/amd64 in the manifest list entries"). Either way the circuit
+    breaker fails the deployment, and a first deploy has nothing to roll back to.
+    """
+
+    service: str
+    key: str
+    reference: str
+    repository: str
+    found: tuple[str, ...]
+    index: bool  # a multi-platform image whose entries do not include the tasks' platform
+
+    def explain(self, environment: Environment, region: str) -> str:
+        found = ", ".join(self.found) or "no platform"
+        built = f"is a multi-platform image for {found} only" if self.index else f"is built for {found}"
+        push = (
+            f"push it and set {self.key} to its digest"
+            if self.key.endswith("image_digest")
+            else f"push it under a new tag and set {self.key}"
+        )
+        # The other architecture a Fargate Linux task can run on, where the image is built for it.
+        other = next((p for p in self.found if p.split("/")[:2] == [TASK_OS, _OTHER_ARCHITECTURE]), None)
+        change = (
+            f'    or run the tasks on {TASK_OS}/{_OTHER_ARCHITECTURE}: CPU_ARCHITECTURE = "{_OTHER_CPU}" '
+            "in infrakit/stacks/names.py (every service's task, in every environment)"
+            if other
+            else "    (infrakit's Fargate tasks run linux/amd64, X86_64, or linux/arm64, ARM64)"
+        )
+        return "\n".join(
+            [
+                f"{self.service}: image {self.reference} in ECR repository {self.repository} "
+                f"({environment.file}: {self.key}) {built}, but its tasks run on {TASK_PLATFORM} "
+                f"(CPU_ARCHITECTURE {CPU_ARCHITECTURE}): Fargate could not "
+                f"{'pull' if self.index else 'run'} it.",
+                f"    build it for the tasks: `docker buildx build --platform {TASK_PLATFORM} ...` (or a "
+                f"multi-platform image that includes {TASK_PLATFORM}); {push}{';' if other else '.'}",
+                change,
+            ]
+        )
+
+
+def wrong_platform(environment: Environment, images: Sequence[ImageRead]) -> list[WrongPlatform]:
+    """Each configured image that Fargate could not run on the tasks' platform."""
+    return [
+        WrongPlatform(i.service, i.key, i.reference, i.repository, i.platforms, index=i.config is None)
+        for i in images
+        if not i.runs_on_the_tasks
+    ]
+
+
+# ----------------------------------------------------------------------------- the scratch volume
 
 
 @dataclass(frozen=True)
@@ -161,57 +337,20 @@ class UnwritableScratch:
         )
 
 
-def unwritable_scratch(
-    environment: Environment, ecr: Any, fetch: Callable[[str], bytes] | None = None
-) -> list[UnwritableScratch]:
+def unwritable_scratch(environment: Environment, images: Sequence[ImageRead]) -> list[UnwritableScratch]:
     """Each configured image whose config does not declare the scratch path as a VOLUME.
 
-    Reads what ECR holds: the manifest (`BatchGetImage`; from an index, the linux/amd64 entry),
-    then the image config blob through `GetDownloadUrlForLayer` and its pre-signed URL. Run it
-    after `missing_images` finds every image. What it cannot read: the directory's ownership and
-    mode, which live in the image's layers; `chmod 1777` before `VOLUME` is the documented fix.
+    An index without an entry for the tasks' platform has no config to judge: `wrong_platform`
+    refuses it first. What the config cannot say: the directory's ownership and mode, which live in
+    the image's layers; `chmod 1777` before `VOLUME` is the documented fix.
     """
-    fetch = fetch or _download
     problems = []
-    for service, name, key, image_id in configured_images(environment):
-        try:
-            manifest = _manifest(ecr, name, image_id)
-            config_digest = manifest["config"]["digest"]
-            blob = ecr.get_download_url_for_layer(repositoryName=name, layerDigest=config_digest)
-            image_config = json.loads(fetch(blob["downloadUrl"])).get("config") or {}
-        except (ClientError, BotoCoreError, OSError, KeyError, ValueError) as error:
-            raise _unreadable(name, image_id, error) from None
-        if SCRATCH_PATH not in (image_config.get("Volumes") or {}):
-            user = getattr(environment.config, service).user
-            problems.append(UnwritableScratch(service, key, next(iter(image_id.values())), name, user))
+    for image in images:
+        if image.config is None:
+            continue
+        if SCRATCH_PATH not in (image.config.get("Volumes") or {}):
+            user = getattr(environment.config, image.service).user
+            problems.append(
+                UnwritableScratch(image.service, image.key, image.reference, image.repository, user)
+            )
     return problems
-
-
-def _manifest(ecr: Any, name: str, image_id: dict[str, str]) -> dict[str, Any]:
-    found = ecr.batch_get_image(
-        repositoryName=name, imageIds=[image_id], acceptedMediaTypes=MANIFEST_TYPES + INDEX_TYPES
-    )
-    if not found.get("images"):
-        raise KeyError(f"ECR returned no manifest: {found.get('failures')}")
-    manifest: dict[str, Any] = json.loads(found["images"][0]["imageManifest"])
-    if manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
-        for entry in manifest.get("manifests", []):
-            platform = entry.get("platform") or {}
-            if all(platform.get(k) == v for k, v in PLATFORM.items()):
-                return _manifest(ecr, name, {"imageDigest": entry["digest"]})
-        raise KeyError(f"the image index has no {PLATFORM['os']}/{PLATFORM['architecture']} entry")
-    return manifest
-
-
-def _download(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - ECR's pre-signed https URL
-        body: bytes = response.read()
-        return body
-
-
-def _unreadable(name: str, image_id: dict[str, str], error: Exception) -> ImageCheckError:
-    return ImageCheckError(
-        f"could not read the config of image {next(iter(image_id.values()))} in ECR repository {name} "
-        f"({error}); check that the AWS credentials may call ecr:BatchGetImage and "
-        "ecr:GetDownloadUrlForLayer, and that the image is a Docker v2 or OCI image"
-    )

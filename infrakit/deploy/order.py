@@ -3,11 +3,19 @@ stack planned first by the plan gate (infrakit/deploy/plan_gate.py), which refus
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from infrakit.config import Environment
-from infrakit.deploy.images import ImageProblem, missing_images, unwritable_scratch
+from infrakit.deploy.images import (
+    TASK_PLATFORM,
+    ImageProblem,
+    missing_images,
+    read_images,
+    unwritable_scratch,
+    wrong_platform,
+)
 from infrakit.stacks.names import image_services, images_stack_name
 
 EXIT_FAILED = 1
@@ -48,15 +56,19 @@ def deploy_in_order(
             return code or EXIT_FAILED
         registry = ecr()
         region = environment.config.aws.region if environment.config.aws else ""
-        checks = (
-            ("every image the environment names is in its repository", missing_images,
-             "its services would start without their images"),
+        # Each image's manifest and config are read once, after every image is found in ECR.
+        read = functools.cache(lambda: read_images(environment, registry))
+        checks: tuple[tuple[str, Callable[[], Sequence[ImageProblem]], str], ...] = (
+            ("every image the environment names is in its repository",
+             lambda: missing_images(environment, registry), "its services would start without their images"),
+            (f"every image is built for {TASK_PLATFORM}, the platform its tasks run on",
+             lambda: wrong_platform(environment, read()), "its tasks could not start"),
             ("every image declares VOLUME /tmp, the scratch path a non-root task writes",
-             unwritable_scratch, "its tasks could not write /tmp"),
+             lambda: unwritable_scratch(environment, read()), "its tasks could not write /tmp"),
         )  # fmt: skip
         for checking, find_problems, consequence in checks:
             say(f"checking that {checking}")
-            problems: Sequence[ImageProblem] = find_problems(environment, registry)
+            problems = find_problems()
             if problems:
                 for problem in problems:
                     say(problem.explain(environment, region))

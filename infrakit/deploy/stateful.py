@@ -16,6 +16,10 @@ STATEFUL_TYPES: Mapping[str, str] = MappingProxyType(
         "supabase_project": "the Postgres database and its backups",
         # The cluster's nodes hold the collections; a new cluster starts empty, at a new URL.
         "qdrant-cloud_accounts_cluster": "the vector collections",
+        # Qdrant Cloud deletes the backups a schedule took with the schedule when its state says
+        # delete_backups_on_destroy = true, the provider's default (1.28.0,
+        # schemas_accounts_backup_schedules.go). A new cluster replaces its schedule.
+        "qdrant-cloud_accounts_backup_schedule": "the vector store's backups",
         # Redis holds the worker's BullMQ queues: jobs waiting, delayed and in flight.
         "aws_elasticache_replication_group": "the queued jobs (Redis)",
         # A key scheduled for deletion takes with it everything encrypted under it: Redis at rest
@@ -40,6 +44,9 @@ REPLACEMENT_NOTES: Mapping[str, str] = MappingProxyType(
     {
         "random_password": "replacing it changes the live database password or Redis AUTH token, "
         "and running services keep using the old one until they restart",
+        "qdrant-cloud_accounts_backup_schedule": "Qdrant Cloud deletes them with it unless its state "
+        "holds delete_backups_on_destroy = false: the provider defaults to true, and a schedule "
+        "deployed before infrakit wrote false holds false only once a deploy has updated it in place",
     }
 )
 

@@ -69,12 +69,17 @@ class QdrantCloudCluster(Construct):
         )
         prevent_destroy(self.cluster, when=protect)
         if config.backups:
+            # The one switch covers the cluster's backups and the schedule's: both outlive their
+            # resource unless the environment says otherwise. The schedule carries no
+            # prevent_destroy: destroying it then loses no backup, the plan gate still refuses it
+            # (infrakit/deploy/stateful.py), and `--allow-replace` can let a schedule change through.
             qc.QdrantCloudBackupSchedule(
                 self,
                 "backups",
                 cluster_id=self.cluster.cluster_id,
                 cron_expression=config.backups.cron,
                 retention_period=f"{config.backups.retention_days * 24}h",
+                delete_backups_on_destroy=config.delete_backups_on_destroy,
             )
         operator = qc.QdrantCloudDatabaseApiKey(
             self,
