@@ -123,6 +123,8 @@ def test_state_backend_is_encrypted_s3_with_native_locking(stacks, env):
     s3 = terraform["backend"]["s3"]
     assert s3["use_lockfile"] is True
     assert s3["encrypt"] is True
+    # The customer-managed key scripts/create-state-bucket.sh creates, by its alias.
+    assert s3["kms_key_id"] == f"alias/terraform-state/{s3['bucket'].replace('.', '_')}"
     assert s3["key"] == f"infrakit/{env}.tfstate"
     assert "dynamodb_table" not in s3
     assert terraform["required_version"] == ">= 1.10"

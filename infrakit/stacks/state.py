@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from infrakit.cdk import LocalBackend, S3Backend, TerraformStack
 from infrakit.config import Environment
+from infrakit.state_key import state_key_alias
 
 # S3-native locking (use_lockfile) arrived in Terraform 1.10 and OpenTofu 1.10.
 MINIMUM_TERRAFORM = "1.10"
@@ -32,5 +33,10 @@ def configure_state(
         key=f"{remote.key_prefix}/{name}.tfstate",
         region=remote.region,
         encrypt=True,
+        # Without it the backend sends `x-amz-server-side-encryption: AES256` on every write
+        # (hashicorp/terraform internal/backend/remote-state/s3/client.go), and the bucket policy that
+        # scripts/create-state-bucket.sh writes refuses such writes: state is kept under the
+        # customer-managed key only. Terraform takes an alias here (its validate.go allows alias/...).
+        kms_key_id=state_key_alias(remote.bucket),
         use_lockfile=True,
     )
