@@ -136,6 +136,9 @@ if TYPE_CHECKING:
     from cdktn_provider_aws.default_security_group import (
         DefaultSecurityGroup as DefaultSecurityGroup,
     )
+    from cdktn_provider_aws.ecr_lifecycle_policy import (
+        EcrLifecyclePolicy as EcrLifecyclePolicy,
+    )
     from cdktn_provider_aws.ecr_repository import (
         EcrRepository as EcrRepository,
     )
@@ -192,6 +195,9 @@ if TYPE_CHECKING:
     )
     from cdktn_provider_aws.elasticache_replication_group import (
         ElasticacheReplicationGroup as ElasticacheReplicationGroup,
+    )
+    from cdktn_provider_aws.elasticache_replication_group import (
+        ElasticacheReplicationGroupLogDeliveryConfiguration as ElasticacheReplicationGroupLogDeliveryConfiguration,
     )
     from cdktn_provider_aws.elasticache_subnet_group import (
         ElasticacheSubnetGroup as ElasticacheSubnetGroup,
@@ -327,6 +333,9 @@ if TYPE_CHECKING:
     )
     from cdktn_provider_aws.vpc import (
         Vpc as Vpc,
+    )
+    from cdktn_provider_aws.vpc_endpoint import (
+        VpcEndpoint as VpcEndpoint,
     )
     from cdktn_provider_aws.vpc_security_group_egress_rule import (
         VpcSecurityGroupEgressRule as VpcSecurityGroupEgressRule,
@@ -470,6 +479,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "cdktn_provider_aws.data_aws_partition": ("DataAwsPartition",),
     "cdktn_provider_aws.data_aws_region": ("DataAwsRegion",),
     "cdktn_provider_aws.default_security_group": ("DefaultSecurityGroup",),
+    "cdktn_provider_aws.ecr_lifecycle_policy": ("EcrLifecyclePolicy",),
     "cdktn_provider_aws.ecr_repository": (
         "EcrRepository",
         "EcrRepositoryEncryptionConfiguration",
@@ -498,7 +508,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "ElasticacheParameterGroup",
         "ElasticacheParameterGroupParameter",
     ),
-    "cdktn_provider_aws.elasticache_replication_group": ("ElasticacheReplicationGroup",),
+    "cdktn_provider_aws.elasticache_replication_group": (
+        "ElasticacheReplicationGroup",
+        "ElasticacheReplicationGroupLogDeliveryConfiguration",
+    ),
     "cdktn_provider_aws.elasticache_subnet_group": ("ElasticacheSubnetGroup",),
     "cdktn_provider_aws.flow_log": ("FlowLog",),
     "cdktn_provider_aws.iam_role": ("IamRole",),
@@ -564,6 +577,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "cdktn_provider_aws.sns_topic_subscription": ("SnsTopicSubscription",),
     "cdktn_provider_aws.subnet": ("Subnet",),
     "cdktn_provider_aws.vpc": ("Vpc",),
+    "cdktn_provider_aws.vpc_endpoint": ("VpcEndpoint",),
     "cdktn_provider_aws.vpc_security_group_egress_rule": ("VpcSecurityGroupEgressRule",),
     "cdktn_provider_aws.vpc_security_group_ingress_rule": ("VpcSecurityGroupIngressRule",),
     "cdktn_provider_aws.wafv2_web_acl": (

@@ -167,13 +167,22 @@ class DockerWorker(AppSettings, ContainerSizing):
     backend: Literal["docker"]
 
 
-class FargateApi(AppSettings, FargateSizing):
+class ImageRetention(Model):
+    """How many images the service's ECR repository keeps (its lifecycle policy,
+    infrakit/constructs/aws/image_repository.py): the `keep_tagged_images` most recently pushed
+    tagged images, and always the one `image_tag` names. At least 2, so that the image a rollback
+    returns to survives one newer push; raise it where CI pushes images that are never deployed."""
+
+    keep_tagged_images: int = Field(default=20, ge=2, le=1000)
+
+
+class FargateApi(AppSettings, FargateSizing, ImageRetention):
     backend: Literal["fargate"]
     port: Port = 8080
     load_balancer: LoadBalancerSettings  # required: it says how the api is reached (HTTPS or not)
 
 
-class FargateWorker(AppSettings, FargateSizing):
+class FargateWorker(AppSettings, FargateSizing, ImageRetention):
     backend: Literal["fargate"]
 
 

@@ -107,6 +107,7 @@ class EnvironmentStack(TerraformStack):
             network=aws.network,
             key=aws.key,
             protect=aws.settings.deletion_protection,
+            log_retention_days=aws.settings.log_retention_days,
         )
 
     def _vector_store(self) -> Any:

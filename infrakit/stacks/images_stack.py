@@ -36,18 +36,26 @@ class ImagesStack(TerraformStack):
         }
         AwsProvider(self, "aws", region=settings.region, default_tags=[AwsProviderDefaultTags(tags=tags)])
         prefix = f"{environment.config.project}-{environment.name}"
-        # Its own key: the environment's key is created later, in the environment's stack.
+        # Its own key: the environment's key is created later, in the environment's stack. It
+        # encrypts the repositories and nothing else, so its policy grants no other service.
         key = EnvironmentKey(
-            self, "key", name=f"{prefix}-images", deletion_window_days=settings.kms_deletion_window_days
+            self,
+            "key",
+            name=f"{prefix}-images",
+            deletion_window_days=settings.kms_deletion_window_days,
+            images_only=True,
         )
         prevent_destroy(key.key, when=settings.deletion_protection)
         for service in image_services(environment):
+            config = getattr(environment.config, service)
             repository = ImageRepository(
                 self,
                 service,
                 name=repository_name(environment, service),
                 key=key,
                 protect=settings.deletion_protection,
+                deployed_tag=config.image_tag,
+                keep_tagged=config.keep_tagged_images,
             )
             prevent_destroy(repository.repository, when=settings.deletion_protection)
             TerraformOutput(self, f"{service}_image_repository", value=repository.url)

@@ -8,6 +8,7 @@ from infrakit.cdk import (
     ElasticacheParameterGroup,
     ElasticacheParameterGroupParameter,
     ElasticacheReplicationGroup,
+    ElasticacheReplicationGroupLogDeliveryConfiguration,
     ElasticacheSubnetGroup,
     Id,
     Password,
@@ -16,6 +17,7 @@ from infrakit.cdk import (
 )
 from infrakit.config.aws import ElastiCacheRedis
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
+from infrakit.constructs.aws.log_group import encrypted_log_group
 from infrakit.constructs.aws.network import PrivateNetwork
 from infrakit.constructs.aws.stored_secret import StoredSecret
 from infrakit.constructs.protection import prevent_destroy
@@ -26,6 +28,17 @@ PORT = 6379
 
 class ElastiCacheRedisGroup(Construct):
     """A replication group in private subnets with TLS, an AUTH token and a customer-managed key.
+
+    - Windows: maintenance and snapshots happen in the config's windows (validated apart), never
+      in ones ElastiCache picks at random.
+    - Logs: each of the config's log types (slow log, engine log) is delivered as JSON to a log
+      group of its own, encrypted with the environment key and kept `log_retention_days`. The
+      group names start with /aws/vendedlogs/, so the account's CloudWatch Logs resource policy,
+      which ElastiCache extends to admit its log delivery, never outgrows its size limit ("Enabling
+      logging from AWS services", CloudWatch Logs User Guide). The key policy already lets CloudWatch
+      Logs use the key for every log group of the account (encryption_key.py). The group names each
+      log group by reference, so Terraform creates the log groups first.
+    - Events: to `notification_topic_arn` when the config names one.
 
     The security group admits nothing until `admit` is called for each client's security group.
     """
@@ -40,6 +53,7 @@ class ElastiCacheRedisGroup(Construct):
         network: PrivateNetwork,
         key: EnvironmentKey,
         protect: bool,
+        log_retention_days: int,
     ):
         super().__init__(scope, id_)
         self._name = name
@@ -70,6 +84,25 @@ class ElastiCacheRedisGroup(Construct):
         # A destroy keeps the data as a final snapshot. Its name must be new each time: a suffix that
         # changes whenever the group is created again keeps a second destroy from failing on it.
         suffix = Id(self, "final-snapshot-suffix", byte_length=4, keepers={"group": f"{name}-redis"}).hex
+        self.log_groups = {
+            log_type: encrypted_log_group(
+                self,
+                f"{log_type}s",
+                name=f"/aws/vendedlogs/infrakit/{name}/redis/{log_type}",
+                key=key,
+                retention_days=log_retention_days,
+            )
+            for log_type in config.logs
+        }
+        deliveries = [
+            ElasticacheReplicationGroupLogDeliveryConfiguration(
+                destination=log_group.name,  # a reference: the log group is created first
+                destination_type="cloudwatch-logs",
+                log_format="json",
+                log_type=log_type,
+            )
+            for log_type, log_group in self.log_groups.items()
+        ]
         group = ElasticacheReplicationGroup(
             self,
             "group",
@@ -92,7 +125,14 @@ class ElastiCacheRedisGroup(Construct):
             snapshot_retention_limit=config.snapshot_retention_days,
             final_snapshot_identifier=f"{name}-redis-final-{suffix}",
             auto_minor_version_upgrade="true",
-            apply_immediately=False,
+            maintenance_window=config.maintenance_window,
+            snapshot_window=config.snapshot_window,
+            log_delivery_configuration=deliveries or None,
+            notification_topic_arn=config.notification_topic_arn,
+            # False: changes wait for maintenance_window. ElastiCache refuses a change to log
+            # delivery unless it applies at once (hashicorp/terraform-provider-aws#49842), which is
+            # what `apply_immediately = true` in the config is for.
+            apply_immediately=config.apply_immediately,
         )
         prevent_destroy(group, when=protect)
         self.group = group  # for alarms on its metrics

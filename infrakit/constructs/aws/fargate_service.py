@@ -40,7 +40,7 @@ from infrakit.constructs.aws.encryption_key import EnvironmentKey
 from infrakit.constructs.aws.load_balancer import TargetGroupRoute
 from infrakit.constructs.aws.log_group import encrypted_log_group
 from infrakit.constructs.aws.network import ANYWHERE, PrivateNetwork
-from infrakit.constructs.aws.policy import assume_role_policy, statement
+from infrakit.constructs.aws.policy import assume_role_policy, condition, statement
 from infrakit.constructs.aws.stored_secret import StoredSecret
 from infrakit.stacks.names import CPU_ARCHITECTURE, SCRATCH_PATH
 
@@ -138,11 +138,21 @@ class FargateService(Construct):
         execution_role, execution_policy = self._execution_role(
             name, repository.arn, log_group.arn, sorted({secret.arn for secret in secrets.values()}), key
         )
+        # ECS assumes the task role for this account's tasks only: the ECS developer guide ("Amazon
+        # ECS task IAM role") recommends aws:SourceAccount and aws:SourceArn against the confused
+        # deputy, with a wildcard after the region and account since naming a cluster is not
+        # supported.
         task_role = IamRole(
             self,
             "task-role",
             name=f"{name}-task",
-            assume_role_policy=assume_role_policy(self, "task-trust", "ecs-tasks.amazonaws.com"),
+            assume_role_policy=assume_role_policy(
+                self,
+                "task-trust",
+                "ecs-tasks.amazonaws.com",
+                source_account=key.account_id,
+                source_arn=f"arn:{key.partition}:ecs:{key.region}:{key.account_id}:*",
+            ),
         )
 
         image = f"{repository.repository_url}:{config.image_tag}"
@@ -279,6 +289,10 @@ class FargateService(Construct):
         secret_arns: list[str],
         key: EnvironmentKey,
     ) -> tuple[IamRole, IamRolePolicy]:
+        # No aws:SourceAccount/aws:SourceArn here: the ECS developer guide recommends them for the
+        # task role only, and its page on the task execution role shows a trust policy without
+        # them. A condition on a key that ECS does not send when it assumes this role would stop
+        # every task from starting ("ECS was unable to assume the role").
         role = IamRole(
             self,
             "execution-role",
@@ -288,15 +302,38 @@ class FargateService(Construct):
         statements = [
             # GetAuthorizationToken has no resource-level permissions: "*" is the only form.
             statement(["ecr:GetAuthorizationToken"], ["*"]),
+            # Pulling needs no KMS permission, although the repository is encrypted with the images
+            # key: ECR decrypts the layers itself, through the grant it creates on the key with the
+            # repository (ECR user guide, "Encryption at rest").
             statement(
                 ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
                 [repository_arn],
             ),
+            # Writing to a log group encrypted with the key needs no KMS permission either: CloudWatch
+            # Logs uses the key as itself, under the key policy (encryption_key.py).
             statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
-            statement(["kms:Decrypt"], [key.arn]),
         ]
         if secret_arns:
             statements.append(statement(["secretsmanager:GetSecretValue"], sorted(secret_arns)))
+            # The one use of the environment key this role has: Secrets Manager decrypting these
+            # secrets for GetSecretValue. The key also guards logs, Redis and the alarm topic, so the
+            # grant is kept to requests Secrets Manager makes (kms:ViaService) for these secrets
+            # (Secrets Manager's encryption context holds the secret's ARN as `SecretARN`).
+            # Sources: AWS KMS developer guide, "AWS KMS condition keys" (kms:ViaService,
+            # kms:EncryptionContext:context-key); Secrets Manager user guide, "Secret encryption and
+            # decryption" (permissions for the KMS key, and the Secrets Manager encryption context).
+            statements.append(
+                statement(
+                    ["kms:Decrypt"],
+                    [key.arn],
+                    conditions=[
+                        *condition(
+                            "StringEquals", "kms:ViaService", f"secretsmanager.{key.region}.amazonaws.com"
+                        ),
+                        *condition("StringEquals", "kms:EncryptionContext:SecretARN", *sorted(secret_arns)),
+                    ],
+                )
+            )
         policy = DataAwsIamPolicyDocument(self, "execution-permissions", statement=statements)
         return role, IamRolePolicy(self, "execution-policy", role=role.id, policy=policy.json)
 

@@ -168,6 +168,7 @@ class PublicLoadBalancer(Construct):
             load_balancer_arn=balancer.arn,
             key=key,
             retention_days=aws.log_retention_days,
+            large_body_paths=settings.large_body_paths,
         )
         if domain:
             domain.point_at(balancer)

@@ -19,8 +19,11 @@ from infrakit.cdk import (
     RouteTable,
     RouteTableAssociation,
     RouteTableRoute,
+    SecurityGroup,
     Subnet,
     Vpc,
+    VpcEndpoint,
+    VpcSecurityGroupIngressRule,
 )
 from infrakit.config.aws import AwsSettings
 from infrakit.constructs.aws.encryption_key import EnvironmentKey
@@ -28,6 +31,13 @@ from infrakit.constructs.aws.log_group import encrypted_log_group
 from infrakit.constructs.aws.policy import assume_role_policy, statement
 
 ANYWHERE = "0.0.0.0/0"
+
+# The AWS APIs every task reaches, with [aws] vpc_endpoints = true, through an interface endpoint
+# instead of a NAT gateway: image pulls (ECR api and dkr), the awslogs driver (logs) and the secrets
+# injected at start (secretsmanager). Fargate platform 1.4.0 needs exactly these for ECR images and
+# Secrets Manager secrets, plus the S3 gateway endpoint for the image layers (ECS developer guide,
+# "Migrating to Linux platform version 1.4.0"; ECR user guide, "Amazon ECR interface VPC endpoints").
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
 
 
 def default_route(**target: str) -> RouteTableRoute:
@@ -76,6 +86,7 @@ class PrivateNetwork(Construct):
         self.public_subnet_ids: list[str] = []
         self.private_subnet_ids: list[str] = []
         nat_ids: list[str] = []
+        private_route_table_ids: list[str] = []
         for index, (public_cidr, private_cidr) in enumerate(zip(public_cidrs, private_cidrs, strict=True)):
             zone = settings.availability_zones[index]
             public = Subnet(
@@ -123,8 +134,61 @@ class PrivateNetwork(Construct):
                 self, f"private-{index}-association", subnet_id=private.id, route_table_id=private_route.id
             )
             self.private_subnet_ids.append(private.id)
+            private_route_table_ids.append(private_route.id)
 
+        if settings.vpc_endpoints:
+            self._endpoints(name, vpc, settings, private_route_table_ids)
         self._flow_logs(name, vpc.id, settings, key)
+
+    def _endpoints(self, name: str, vpc: Vpc, settings: AwsSettings, route_table_ids: list[str]) -> None:
+        """An S3 gateway endpoint on the private route tables, and an interface endpoint per service
+        in INTERFACE_ENDPOINTS: in every private subnet, private DNS on (so the SDKs' usual names
+        resolve to it), behind a security group that admits HTTPS from the VPC alone.
+
+        The gateway endpoint adds a prefix-list route to each private route table; the provider's
+        aws_route_table leaves such routes to aws_vpc_endpoint (internal/service/ec2/vpc_route_table.go,
+        flattenRoutes), so the inline default routes above and the endpoint do not fight. Tasks
+        already send 443 to 0.0.0.0/0, which covers the endpoints' addresses and S3's prefix list.
+        """
+        self.endpoint_security_group = SecurityGroup(
+            self,
+            "endpoints-security-group",
+            name=f"{name}-endpoints",
+            description=f"{name} VPC interface endpoints: HTTPS from the VPC only",
+            vpc_id=vpc.id,
+            tags={"Name": f"{name}-endpoints"},
+        )
+        VpcSecurityGroupIngressRule(
+            self,
+            "endpoints-https-from-vpc",
+            security_group_id=self.endpoint_security_group.id,
+            cidr_ipv4=settings.vpc_cidr,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to the VPC endpoints from inside the VPC",
+        )
+        VpcEndpoint(
+            self,
+            "endpoint-s3",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{settings.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=route_table_ids,
+            tags={"Name": f"{name}-s3"},
+        )
+        for service in INTERFACE_ENDPOINTS:
+            VpcEndpoint(
+                self,
+                f"endpoint-{service.replace('.', '-')}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{settings.region}.{service}",
+                vpc_endpoint_type="Interface",
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[self.endpoint_security_group.id],
+                private_dns_enabled=True,
+                tags={"Name": f"{name}-{service}"},
+            )
 
     def _flow_logs(self, name: str, vpc_id: str, settings: AwsSettings, key: EnvironmentKey) -> None:
         log_group = encrypted_log_group(
@@ -134,11 +198,20 @@ class PrivateNetwork(Construct):
             key=key,
             retention_days=settings.log_retention_days,
         )
+        # Against the confused deputy, the VPC user guide ("IAM role for publishing flow logs to
+        # CloudWatch Logs") recommends aws:SourceAccount and the flow log's ARN as aws:SourceArn. The
+        # flow log names this role, so its ID is unknown here: the guide allows a wildcard for it.
         role = IamRole(
             self,
             "flow-log-role",
             name=f"{name}-vpc-flow-logs",
-            assume_role_policy=assume_role_policy(self, "flow-log-trust", "vpc-flow-logs.amazonaws.com"),
+            assume_role_policy=assume_role_policy(
+                self,
+                "flow-log-trust",
+                "vpc-flow-logs.amazonaws.com",
+                source_account=key.account_id,
+                source_arn=f"arn:{key.partition}:ec2:{key.region}:{key.account_id}:vpc-flow-log/*",
+            ),
         )
         write_logs = DataAwsIamPolicyDocument(
             self,
