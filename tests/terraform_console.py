@@ -8,6 +8,7 @@ that the expression Terraform will run is the one under test, not a string compa
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import re
@@ -51,3 +52,19 @@ def evaluate(templates: Any, values: dict[str, Any], *, terraform: str = "terraf
         raise TerraformError(f"terraform could not evaluate the templates:\n{result.stderr.strip()}")
     encoded = result.stdout.strip().strip('"')
     return json.loads(base64.b64decode(encoded))
+
+
+# A simple reference in a template: `${type.name.attribute}` or `${data.type.name.attribute}`.
+REFERENCE = re.compile(r"\$\{((?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_]+)\}")
+
+
+def stand_ins(*templates: Any, **fixed: str) -> dict[str, str]:
+    """A value for every simple reference in the templates, for `evaluate`; `fixed` sets those whose
+    address ends in `.<name>` (e.g. account_id). Values are stable per address, so two evaluations
+    agree."""
+    values = {}
+    for address in sorted(set(REFERENCE.findall(json.dumps(templates)))):
+        attribute = address.rsplit(".", 1)[1]
+        digest = hashlib.sha256(address.encode()).hexdigest()[:8]
+        values[address] = fixed.get(attribute, f"{attribute}-{digest}")
+    return values

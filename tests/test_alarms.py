@@ -8,9 +8,7 @@ documentation says, or that an email reaches a person (that needs the confirmati
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,11 +18,10 @@ import pytest
 from infrakit.config import Environment, EnvironmentConfig
 from infrakit.config.loader import load_environment
 from tests.conftest import ENVIRONMENTS, synth
-from tests.terraform_console import evaluate
+from tests.terraform_console import evaluate, stand_ins
 
 CLOUD = ("dev", "staging", "prod")
 ALARM = "aws_cloudwatch_metric_alarm"
-REFERENCE = re.compile(r"\$\{((?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_]+)\}")
 # Metrics that move during every healthy rollout: new tasks warm up, old ones drain.
 ROLLOUT_METRICS = {"CPUUtilization", "MemoryUtilization", "RunningTaskCount", "UnHealthyHostCount"}
 # Metrics AWS publishes only when non-zero: their silence means zero.
@@ -52,17 +49,6 @@ def alarms_by_name(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def config_of(env: str) -> EnvironmentConfig:
     return load_environment(ENVIRONMENTS / f"{env}.toml").config
-
-
-def stand_ins(*templates: Any, **fixed: str) -> dict[str, str]:
-    """A value for every reference in the templates; `fixed` sets those whose address ends in
-    `.<name>` (e.g. account_id). Values are stable per address, so two evaluations agree."""
-    values = {}
-    for address in sorted(set(REFERENCE.findall(json.dumps(templates)))):
-        attribute = address.rsplit(".", 1)[1]
-        digest = hashlib.sha256(address.encode()).hexdigest()[:8]
-        values[address] = fixed.get(attribute, f"{attribute}-{digest}")
-    return values
 
 
 def metrics_of(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:

@@ -15,7 +15,6 @@ policies are written (infrakit/constructs/aws/).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -24,10 +23,9 @@ from typing import Any
 
 import pytest
 
-from tests.terraform_console import evaluate
+from tests.terraform_console import evaluate, stand_ins
 
 CLOUD = ("dev", "staging", "prod")
-REFERENCE = re.compile(r"\$\{((?:data\.)?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_]+)\}")
 ACCOUNT = "480937561234"
 REGION = "zz-standin-1"
 PARTITION = "aws-standin"
@@ -40,16 +38,10 @@ def load(synthesized: Path, name: str) -> dict[str, Any]:
     return json.loads((synthesized / "stacks" / name / "cdk.tf.json").read_text())
 
 
-def stand_ins(templates: Any) -> dict[str, str]:
+def region_stand_ins(templates: Any) -> dict[str, str]:
     """A value for every reference: the account, region and partition data sources get ACCOUNT,
     REGION and PARTITION; any other reference a value of its own, stable per address."""
-    fixed = {"account_id": ACCOUNT, "region": REGION, "partition": PARTITION}
-    values = {}
-    for address in sorted(set(REFERENCE.findall(json.dumps(templates)))):
-        attribute = address.rsplit(".", 1)[1]
-        digest = hashlib.sha256(address.encode()).hexdigest()[:8]
-        values[address] = fixed.get(attribute, f"{attribute}-{digest}")
-    return values
+    return stand_ins(templates, account_id=ACCOUNT, region=REGION, partition=PARTITION)
 
 
 class Stack:
@@ -63,7 +55,7 @@ class Stack:
             "documents": {name: doc.get("statement", []) for name, doc in documents.items()},
             "keys": {name: key["policy"] for name, key in keys.items()},
         }
-        self.values = stand_ins(templates)
+        self.values = region_stand_ins(templates)
         evaluated = evaluate(templates, self.values)
         self.documents: dict[str, list[dict[str, Any]]] = evaluated["documents"]
         self.key_policies = {name: json.loads(policy) for name, policy in evaluated["keys"].items()}
