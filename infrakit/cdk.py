@@ -170,10 +170,25 @@ if TYPE_CHECKING:
         EcsServiceDeploymentCircuitBreaker as EcsServiceDeploymentCircuitBreaker,
     )
     from cdktn_provider_aws.ecs_service import (
+        EcsServiceDeploymentConfiguration as EcsServiceDeploymentConfiguration,
+    )
+    from cdktn_provider_aws.ecs_service import (
+        EcsServiceDeploymentConfigurationCanaryConfiguration as EcsServiceDeploymentConfigurationCanaryConfiguration,
+    )
+    from cdktn_provider_aws.ecs_service import (
+        EcsServiceDeploymentController as EcsServiceDeploymentController,
+    )
+    from cdktn_provider_aws.ecs_service import (
         EcsServiceLoadBalancer as EcsServiceLoadBalancer,
     )
     from cdktn_provider_aws.ecs_service import (
+        EcsServiceLoadBalancerAdvancedConfiguration as EcsServiceLoadBalancerAdvancedConfiguration,
+    )
+    from cdktn_provider_aws.ecs_service import (
         EcsServiceNetworkConfiguration as EcsServiceNetworkConfiguration,
+    )
+    from cdktn_provider_aws.ecs_service import (
+        EcsServiceTimeouts as EcsServiceTimeouts,
     )
     from cdktn_provider_aws.ecs_task_definition import (
         EcsTaskDefinition as EcsTaskDefinition,
@@ -233,7 +248,34 @@ if TYPE_CHECKING:
         LbListenerDefaultAction as LbListenerDefaultAction,
     )
     from cdktn_provider_aws.lb_listener import (
+        LbListenerDefaultActionForward as LbListenerDefaultActionForward,
+    )
+    from cdktn_provider_aws.lb_listener import (
+        LbListenerDefaultActionForwardTargetGroup as LbListenerDefaultActionForwardTargetGroup,
+    )
+    from cdktn_provider_aws.lb_listener import (
         LbListenerDefaultActionRedirect as LbListenerDefaultActionRedirect,
+    )
+    from cdktn_provider_aws.lb_listener_rule import (
+        LbListenerRule as LbListenerRule,
+    )
+    from cdktn_provider_aws.lb_listener_rule import (
+        LbListenerRuleAction as LbListenerRuleAction,
+    )
+    from cdktn_provider_aws.lb_listener_rule import (
+        LbListenerRuleActionForward as LbListenerRuleActionForward,
+    )
+    from cdktn_provider_aws.lb_listener_rule import (
+        LbListenerRuleActionForwardTargetGroup as LbListenerRuleActionForwardTargetGroup,
+    )
+    from cdktn_provider_aws.lb_listener_rule import (
+        LbListenerRuleCondition as LbListenerRuleCondition,
+    )
+    from cdktn_provider_aws.lb_listener_rule import (
+        LbListenerRuleConditionHttpHeader as LbListenerRuleConditionHttpHeader,
+    )
+    from cdktn_provider_aws.lb_listener_rule import (
+        LbListenerRuleConditionPathPattern as LbListenerRuleConditionPathPattern,
     )
     from cdktn_provider_aws.lb_target_group import (
         LbTargetGroup as LbTargetGroup,
@@ -495,8 +537,13 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "cdktn_provider_aws.ecs_service": (
         "EcsService",
         "EcsServiceDeploymentCircuitBreaker",
+        "EcsServiceDeploymentConfiguration",
+        "EcsServiceDeploymentConfigurationCanaryConfiguration",
+        "EcsServiceDeploymentController",
         "EcsServiceLoadBalancer",
+        "EcsServiceLoadBalancerAdvancedConfiguration",
         "EcsServiceNetworkConfiguration",
+        "EcsServiceTimeouts",
     ),
     "cdktn_provider_aws.ecs_task_definition": (
         "EcsTaskDefinition",
@@ -526,7 +573,18 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "cdktn_provider_aws.lb_listener": (
         "LbListener",
         "LbListenerDefaultAction",
+        "LbListenerDefaultActionForward",
+        "LbListenerDefaultActionForwardTargetGroup",
         "LbListenerDefaultActionRedirect",
+    ),
+    "cdktn_provider_aws.lb_listener_rule": (
+        "LbListenerRule",
+        "LbListenerRuleAction",
+        "LbListenerRuleActionForward",
+        "LbListenerRuleActionForwardTargetGroup",
+        "LbListenerRuleCondition",
+        "LbListenerRuleConditionHttpHeader",
+        "LbListenerRuleConditionPathPattern",
     ),
     "cdktn_provider_aws.lb_target_group": (
         "LbTargetGroup",

@@ -144,8 +144,9 @@ def stopped_tasks(name: str, revision: int, reason: str, count: int = 3) -> list
     ]
 
 
-def targets(*states: str | tuple[str, str, str]) -> Answer:
-    """One target per state: "healthy", or (state, reason, description)."""
+def targets(*states: str | tuple[str, str, str], group: str | None = None) -> Answer:
+    """One target per state: "healthy", or (state, reason, description), in `group` (default the
+    api's first target group)."""
     descriptions = []
     for index, state in enumerate(states, start=1):
         health = (
@@ -163,7 +164,7 @@ def targets(*states: str | tuple[str, str, str]) -> Answer:
     return (
         "describe_target_health",
         {"TargetHealthDescriptions": descriptions},
-        {"TargetGroupArn": TARGET_GROUP},
+        {"TargetGroupArn": group or TARGET_GROUP},
     )
 
 

@@ -95,6 +95,9 @@ def test_each_environment_has_the_alarms_its_services_need(stacks: dict[str, Any
     assert config.cache.backend == "elasticache"
     if config.cache.num_cache_clusters > 1:
         expected.add("redis-replication-lag")
+    if config.api.deployment.strategy != "rolling":
+        # Blue/green and canary move the tasks to a second target group on every other release.
+        expected.add("api-unhealthy-hosts-2")
     assert set(alarms_by_name(stacks[env])) == {f"infrakit-{env}-{key}" for key in expected}
 
 

@@ -122,9 +122,12 @@ def test_a_certificate_you_bring_is_served_as_it_is() -> None:
     # The service waits for the HTTPS listener, the one forwarding to its target group.
     graph = ApplyGraph.of(document)
     listeners = document["resource"]["aws_lb_listener"]
-    assert [p[1] for p in service_after_forwarding_listeners(graph)] == [
-        f"aws_lb_listener.{name}" for name, listener in listeners.items() if listener["port"] == 443
-    ]
+    # With blue/green (staging), also the listener rules that carry production and test traffic.
+    rules = document["resource"].get("aws_lb_listener_rule", {})
+    assert sorted(p[1] for p in service_after_forwarding_listeners(graph)) == sorted(
+        [f"aws_lb_listener.{name}" for name, listener in listeners.items() if listener["port"] == 443]
+        + [f"aws_lb_listener_rule.{name}" for name in rules]
+    )
     assert not violations(service_after_forwarding_listeners, graph)
 
 

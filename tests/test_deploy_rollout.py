@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -79,6 +80,67 @@ def test_a_healthy_rollout_ends_once_every_service_completed_and_the_targets_are
         "0m10s: api 1/1 running, rollout COMPLETED; worker 1/1 running, rollout COMPLETED; api targets: "
         "1 healthy, 1 draining",
     ]
+
+
+def test_a_blue_green_service_is_judged_on_both_target_groups(stubbed) -> None:
+    """After a blue/green release the api's tasks are in the alternate target group and the first
+    one only drains. The wait finds both groups by the names the stack gives them and reads both,
+    so it ends instead of waiting for targets that never come back to the first group.
+    Cannot prove: which group ECS names as the service's targetGroupArn after several releases (the
+    wait does not depend on it)."""
+    alternate = aws.TARGET_GROUP.replace("/infrakit-dev-api/", "/infrakit-dev-api-alt/")
+    answers = {
+        "ecs": [
+            aws.services(
+                aws.service("api", aws.deployment("api", 2, "COMPLETED", 1)),
+                aws.service("worker", aws.deployment("worker", 2, "COMPLETED", 1)),
+            ),
+            aws.latest_revision("api", 2),
+            aws.latest_revision("worker", 2),
+        ],
+        "elbv2": [
+            (
+                "describe_target_groups",
+                {"TargetGroups": [{"TargetGroupArn": aws.TARGET_GROUP}, {"TargetGroupArn": alternate}]},
+                {"Names": ["infrakit-dev-api", "infrakit-dev-api-alt"]},
+            ),
+            aws.targets("draining"),
+            aws.targets("healthy", group=alternate),
+        ],
+    }
+    ecs, ecs_stubber, elbv2, elbv2_stubber = stubbed
+    aws.load(ecs_stubber, answers["ecs"])
+    aws.load(elbv2_stubber, answers["elbv2"])
+    target = rollout_target(load_environment(ENVIRONMENTS / "dev.toml"))
+    assert target is not None
+    target = replace(target, target_group_names=("infrakit-dev-api", "infrakit-dev-api-alt"))
+    said: list[str] = []
+    clock = Clock()
+    elapsed = wait_for_rollout(
+        target,
+        ecs=ecs,
+        elbv2=elbv2,
+        say=said.append,
+        timing=Timing(timeout=900, interval=10),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert elapsed == 0
+    assert said == [
+        "0m00s: api 1/1 running, rollout COMPLETED; worker 1/1 running, rollout COMPLETED; api targets: "
+        "1 draining, 1 healthy"
+    ]
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_the_wait_knows_both_target_groups_where_the_api_shifts_traffic(env) -> None:
+    """prod and staging ship blue/green: the wait is given both group names, as the stack names
+    them; dev is rolling and has one. Cannot prove: the names on AWS (the stack sets them)."""
+    target = rollout_target(load_environment(ENVIRONMENTS / f"{env}.toml"))
+    assert target is not None
+    strategy = load_environment(ENVIRONMENTS / f"{env}.toml").config.api.deployment.strategy
+    expected = (f"infrakit-{env}-api", f"infrakit-{env}-api-alt") if strategy != "rolling" else ()
+    assert target.target_group_names == expected
 
 
 def test_an_earlier_deploys_failed_deployment_still_draining_is_not_this_ones(stubbed) -> None:

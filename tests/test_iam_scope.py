@@ -109,6 +109,17 @@ def execution_roles(stack: Stack) -> set[str]:
     return {stack.role(t["execution_role_arn"]) for t in stack.resources("aws_ecs_task_definition").values()}
 
 
+def traffic_shift_roles(stack: Stack) -> set[str]:
+    """The roles ECS uses to move a blue/green api's traffic (load_balancer advanced_configuration)."""
+    return {
+        stack.role(advanced["role_arn"])
+        for service in stack.resources("aws_ecs_service").values()
+        for balancer in service.get("load_balancer") or ()
+        for advanced in [balancer.get("advanced_configuration")]
+        if advanced
+    }
+
+
 # ----------------------------------------------------------------------------- confused deputy
 
 
@@ -157,13 +168,15 @@ def test_every_role_a_service_assumes_is_scoped_to_this_account_but_the_executio
     stacks: dict[str, Stack], env: str
 ) -> None:
     """Every role in the stack that an AWS service assumes carries aws:SourceAccount and aws:SourceArn
-    in its trust, except the ECS task execution roles: the ECS developer guide recommends the
-    conditions for the task role only, and a key ECS did not send would stop every task from
-    starting. A role added later without them fails here until it is scoped or named as an
-    exception. It cannot prove the exception is still needed: that takes a deploy with the
-    conditions on the execution role."""
+    in its trust, except the ECS task execution roles and the role ECS uses to shift a blue/green
+    api's traffic: the ECS developer guide recommends the conditions for the task role only, shows
+    both others without them, and a key ECS did not send would stop every task from starting (or
+    every release from shifting traffic); the traffic-shift role's permissions are limited to this
+    load balancer's groups, listener and rules instead. A role added later without them fails here
+    until it is scoped or named as an exception. It cannot prove the exceptions are still needed:
+    that takes a deploy with the conditions on those roles."""
     stack = stacks[env]
-    exempt = execution_roles(stack)
+    exempt = execution_roles(stack) | traffic_shift_roles(stack)
     unscoped = []
     for role in sorted(stack.resources("aws_iam_role")):
         for statement in stack.trust(role):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
@@ -176,14 +177,100 @@ class ImageRetention(Model):
     keep_tagged_images: int = Field(default=20, ge=2, le=1000)
 
 
+def _tenths(percent: float | None) -> float | None:
+    # CanaryConfiguration canaryPercent: "multiples of 0.1 from 0.1 to 100.0" (ECS API reference).
+    if percent is not None and Decimal(str(percent)) % Decimal("0.1") != 0:
+        raise PydanticCustomError("canary_percent", "canary_percent must be a multiple of 0.1, e.g. 10")
+    return percent
+
+
+class Deployment(Model):
+    """[api.deployment], [worker.deployment]: how ECS replaces a service's tasks with a new revision.
+
+    - `rolling`: new tasks replace old ones within the service's minimum healthy and maximum
+      percents; the circuit breaker and the deployment alarms roll a bad release back.
+    - `blue_green`: a full set of new (green) tasks starts in the load balancer's alternate target
+      group while the old (blue) set serves; ECS then moves all production traffic to green through
+      the listener rule, keeps blue running for `bake_time_minutes` while the deployment alarms
+      watch, and stops it. A rollback within the bake moves the rule back to blue.
+    - `canary`: as `blue_green`, but first `canary_percent` of production traffic goes to green for
+      `canary_bake_time_minutes` (ECS default 10), then the rest.
+
+    ECS developer guide: "Amazon ECS blue/green deployments", "Amazon ECS canary deployments"; the
+    ranges are the API reference's (DeploymentConfiguration, CanaryConfiguration), which hashicorp/aws
+    validates too. Both traffic-shifting strategies need a load balancer: the api has one.
+    """
+
+    strategy: Literal["rolling", "blue_green", "canary"] = "rolling"
+    bake_time_minutes: int | None = Field(default=None, ge=0, le=1440)
+    canary_percent: Annotated[float, Field(ge=0.1, le=100), AfterValidator(_tenths)] | None = None
+    canary_bake_time_minutes: int | None = Field(default=None, ge=0, le=1440)
+    # Requests carrying this header reach green once ECS shifts test traffic, before production
+    # does (the test listener rule); an ALB header condition names at most 40 characters.
+    test_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$")
+
+    @model_validator(mode="after")
+    def _fits_the_strategy(self) -> Deployment:
+        shifting = self.strategy != "rolling"
+        if shifting and self.bake_time_minutes is None:
+            raise PydanticCustomError(
+                "bake_time_missing",
+                'bake_time_minutes is required with strategy = "{strategy}": the minutes (0-1440) both '
+                "revisions keep running after production traffic has moved, while the deployment "
+                "alarms watch; e.g. bake_time_minutes = 10",
+                {"strategy": self.strategy},
+            )
+        unused = [
+            key
+            for key, applies in (
+                ("bake_time_minutes", shifting),
+                ("test_header", shifting),
+                ("canary_percent", self.strategy == "canary"),
+                ("canary_bake_time_minutes", self.strategy == "canary"),
+            )
+            if getattr(self, key) is not None and not applies
+        ]
+        if unused:
+            raise PydanticCustomError(
+                "deployment_key_unused",
+                '{keys} not used with strategy = "{strategy}": remove them, or pick the strategy they '
+                "belong to (bake_time_minutes and test_header: blue_green or canary; canary_*: canary)",
+                {"keys": ", ".join(unused), "strategy": self.strategy},
+            )
+        if self.strategy == "canary" and self.canary_percent is None:
+            raise PydanticCustomError(
+                "canary_percent_missing",
+                'canary_percent is required with strategy = "canary": the share of production traffic '
+                "(0.1-100) the new revision gets first; e.g. canary_percent = 10",
+            )
+        return self
+
+
+class WorkerDeployment(Deployment):
+    @field_validator("strategy")
+    @classmethod
+    def _rolling_only(cls, strategy: str) -> str:
+        if strategy != "rolling":
+            raise PydanticCustomError(
+                "strategy_needs_load_balancer",
+                '"{strategy}" shifts traffic between two target groups of a load balancer, and the worker '
+                'has none: use strategy = "rolling" (the circuit breaker and the deployment alarms still '
+                "roll a bad release back)",
+                {"strategy": strategy},
+            )
+        return strategy
+
+
 class FargateApi(AppSettings, FargateSizing, ImageRetention):
     backend: Literal["fargate"]
     port: Port = 8080
     load_balancer: LoadBalancerSettings  # required: it says how the api is reached (HTTPS or not)
+    deployment: Deployment = Deployment()
 
 
 class FargateWorker(AppSettings, FargateSizing, ImageRetention):
     backend: Literal["fargate"]
+    deployment: WorkerDeployment = WorkerDeployment()
 
 
 # The services that publish a port on this machine when they run in Docker.

@@ -47,6 +47,10 @@ class RolloutTarget:
     log_groups: Mapping[str, str]  # service -> its CloudWatch log group
     region: str
     facts: Mapping[str, ServiceFacts] = field(default_factory=dict)  # what each fix names
+    # The api's target groups by name, when it has more than one (blue/green or canary): after each
+    # release its tasks are in the other group. Read by name because botocore 1.35 (which checkov
+    # 3.3.30 pins) drops DescribeServices' advancedConfiguration, where ECS names the second group.
+    target_group_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +71,9 @@ class _Service:
     running: int = 0
     desired: int = 0
     done: bool = False
-    target_group: str | None = None
+    # Every target group the service's tasks may be in: a blue/green service has two, and after
+    # each release its tasks are in the other one.
+    target_groups: tuple[str, ...] = ()
 
 
 def wait_for_rollout(
@@ -83,11 +89,14 @@ def wait_for_rollout(
     """Returns the seconds the rollout took; raises RolloutFailed."""
     started = clock()
     services = {name: _Service(name) for name in target.services}
+    named_groups: list[str] = []  # ARNs of target.target_group_names, read once
     last_line, last_said = "", started - timing.heartbeat
     while True:
         try:
             _read_services(target, services, ecs)
-            targets = _read_targets(services, elbv2)
+            if target.target_group_names and not named_groups:
+                named_groups = _target_group_arns(elbv2, target.target_group_names)
+            targets = _read_targets(services, elbv2, named_groups)
         except (ClientError, BotoCoreError) as error:
             raise RolloutFailed([_cannot_read(error)]) from None
         except _Failed as failed:
@@ -153,8 +162,11 @@ def _read_services(target: RolloutTarget, services: dict[str, _Service], ecs: An
         service.running = int(primary.get("runningCount", 0))
         service.desired = int(primary.get("desiredCount", 0))
         service.done = service.state == "COMPLETED" and service.running == service.desired
-        balancers = described.get("loadBalancers") or []
-        service.target_group = balancers[0].get("targetGroupArn") if balancers else None
+        groups: list[str] = []
+        for balancer in described.get("loadBalancers") or ():
+            alternate = (balancer.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
+            groups += [arn for arn in (balancer.get("targetGroupArn"), alternate) if arn]
+        service.target_groups = tuple(groups)
 
 
 def _latest_revision(ecs: Any, task_definition: str) -> str:
@@ -193,18 +205,27 @@ class _Targets:
         return f"{self.service} targets: {text}" + (f" ({'; '.join(reasons)})" if reasons else "")
 
 
-def _read_targets(services: dict[str, _Service], elbv2: Any) -> _Targets | None:
+def _target_group_arns(elbv2: Any, names: Sequence[str]) -> list[str]:
+    answer = elbv2.describe_target_groups(Names=list(names))
+    return [str(group["TargetGroupArn"]) for group in answer.get("TargetGroups") or ()]
+
+
+def _read_targets(
+    services: dict[str, _Service], elbv2: Any, named_groups: Sequence[str] = ()
+) -> _Targets | None:
     """The target health of the service behind the load balancer, once its tasks run."""
-    behind = [s for s in services.values() if s.target_group and s.desired > 0]  # none: no targets
+    behind = [s for s in services.values() if s.target_groups and s.desired > 0]  # none: no targets
     if not behind:
         return None
     service = behind[0]
-    answer = elbv2.describe_target_health(TargetGroupArn=service.target_group)
     states = []
-    for description in answer.get("TargetHealthDescriptions") or ():
-        health = description.get("TargetHealth") or {}
-        why = ": ".join(str(part) for part in (health.get("Reason"), health.get("Description")) if part)
-        states.append((str(health.get("State", "unknown")), why))
+    # Both groups of a blue/green service: the old one's targets drain, which `healthy` leaves out.
+    for group in dict.fromkeys([*service.target_groups, *named_groups]):
+        answer = elbv2.describe_target_health(TargetGroupArn=group)
+        for description in answer.get("TargetHealthDescriptions") or ():
+            health = description.get("TargetHealth") or {}
+            why = ": ".join(str(part) for part in (health.get("Reason"), health.get("Description")) if part)
+            states.append((str(health.get("State", "unknown")), why))
     return _Targets(service.name, tuple(states))
 
 

@@ -55,12 +55,16 @@ def rollout_target(environment: Environment) -> RolloutTarget | None:
             health_path=config.load_balancer.health_check_path if isinstance(config, FargateApi) else None,
             port=config.port if isinstance(config, FargateApi) else None,
         )
+    api = environment.config.api
+    shifting = isinstance(api, FargateApi) and api.deployment.strategy != "rolling"
     return RolloutTarget(
         cluster=prefix,
         services=tuple(services),
         log_groups={service: f"/infrakit/{prefix}-{service}" for service in services},
         region=environment.config.aws.region if environment.config.aws else "",
         facts=facts,
+        # As infrakit/constructs/aws/load_balancer.py names them.
+        target_group_names=(f"{prefix}-api", f"{prefix}-api-alt") if shifting else (),
     )
 
 

@@ -90,7 +90,8 @@ def fargate_app_service(
         environment=environment,
         secrets=secrets,
         egress=egress,
-        route=load_balancer.route if load_balancer else None,
+        # Blue/green and canary add the second target group, the listener rules and ECS's role.
+        route=load_balancer.route_for(config.deployment) if load_balancer else None,
     )
     if hasattr(cache, "admit"):
         cache.admit(name, service.security_group.id)

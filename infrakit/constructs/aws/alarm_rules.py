@@ -12,6 +12,8 @@ Each rule picks what missing data means, from what the metric's silence says:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from infrakit.config.alarms import AlarmSettings
 from infrakit.constructs.aws.alarms import AlarmRule, Metric, MetricMath, Runbook, Signal
 
@@ -118,7 +120,7 @@ def load_balancer_rules(
     service: str,
     *,
     balancer: str,
-    target_group: str,
+    target_groups: Sequence[str],
     health_check_path: str,
     log_group: str,
     settings: AlarmSettings,
@@ -155,21 +157,27 @@ def load_balancer_rules(
                 "deployment.",
             ),
         ),
-        AlarmRule(
-            key=f"{service}-unhealthy-hosts",
-            title=f"{service}: tasks failing the load balancer's health check",
-            signal=Metric(
-                ALB, "UnHealthyHostCount", {"LoadBalancer": balancer, "TargetGroup": target_group}, "Maximum"
-            ),
-            comparison="GreaterThanThreshold",
-            threshold=0,
-            periods=3,
-            missing_data="notBreaching",  # reported every minute while targets are registered
-            runbook=Runbook(
-                f"At least one {service} task has failed the health check on {health_check_path} for 3 "
-                "minutes.",
-                f"the target group's health reasons in the EC2 console, then the log group {log_group}.",
-            ),
+        *(
+            AlarmRule(
+                key=f"{service}-unhealthy-hosts" + ("" if index == 0 else f"-{index + 1}"),
+                title=f"{service}: tasks failing the load balancer's health check"
+                + ("" if index == 0 else f" (target group {index + 1})"),
+                signal=Metric(
+                    ALB, "UnHealthyHostCount", {"LoadBalancer": balancer, "TargetGroup": group}, "Maximum"
+                ),
+                comparison="GreaterThanThreshold",
+                threshold=0,
+                periods=3,
+                missing_data="notBreaching",  # reported every minute while targets are registered
+                runbook=Runbook(
+                    f"At least one {service} task has failed the health check on {health_check_path} for 3 "
+                    "minutes.",
+                    f"the target group's health reasons in the EC2 console, then the log group {log_group}.",
+                ),
+            )
+            # One per target group: a blue/green release moves the tasks to the other group, and the
+            # metric is per group (infrakit/constructs/aws/load_balancer.py, route_for).
+            for index, group in enumerate(target_groups)
         ),
     ]
 

@@ -16,8 +16,13 @@ from infrakit.cdk import (
     DataAwsIamPolicyDocument,
     EcsService,
     EcsServiceDeploymentCircuitBreaker,
+    EcsServiceDeploymentConfiguration,
+    EcsServiceDeploymentConfigurationCanaryConfiguration,
+    EcsServiceDeploymentController,
     EcsServiceLoadBalancer,
+    EcsServiceLoadBalancerAdvancedConfiguration,
     EcsServiceNetworkConfiguration,
+    EcsServiceTimeouts,
     EcsTaskDefinition,
     EcsTaskDefinitionRuntimePlatform,
     EcsTaskDefinitionVolume,
@@ -205,6 +210,28 @@ class FargateService(Construct):
             # Plain JSON (not jsonencode) so policy scanners can read the container definitions.
             container_definitions=json.dumps([{k: v for k, v in container.items() if v is not None}]),
         )
+        # How ECS replaces the tasks (`[<service>.deployment]`; hashicorp/aws 6.69.1,
+        # aws_ecs_service deployment_configuration): ROLLING, or BLUE_GREEN and CANARY, in which ECS
+        # moves the load balancer's traffic itself through `shift` (load_balancer.py, TrafficShift)
+        # and keeps the old revision running for the bake time while the deployment alarms watch
+        # (ECS developer guide, "Amazon ECS blue/green deployments", "Amazon ECS canary deployments").
+        deployment = config.deployment
+        shift = route.shift if route else None
+        assert (shift is not None) == (deployment.strategy != "rolling"), "traffic shifting needs its route"
+        canary_bake = deployment.canary_bake_time_minutes
+        canary = (
+            EcsServiceDeploymentConfigurationCanaryConfiguration(
+                canary_percent=deployment.canary_percent,
+                canary_bake_time_in_minutes=None if canary_bake is None else str(canary_bake),
+            )
+            if deployment.strategy == "canary"
+            else None
+        )
+        bake = deployment.bake_time_minutes
+        # The provider waits for the service deployment to succeed (wait_for_steady_state), which
+        # with a bake comes only after it; its default 20 minutes would count the bake against the
+        # rollout. ECS's canary phase lasts 10 minutes unless canary_bake_time_minutes says otherwise.
+        rollout_minutes = 20 + (bake or 0) + ((10 if canary_bake is None else canary_bake) if canary else 0)
         service = EcsService(
             self,
             "service",
@@ -219,7 +246,26 @@ class FargateService(Construct):
                 security_groups=[self.security_group.id],
                 assign_public_ip=False,
             ),
+            # Native strategies need the ECS deployment controller (ECS developer guide, "Amazon ECS
+            # blue/green deployments"): named, not left to the provider's default.
+            deployment_controller=EcsServiceDeploymentController(type="ECS"),
+            deployment_configuration=EcsServiceDeploymentConfiguration(
+                strategy={"rolling": "ROLLING", "blue_green": "BLUE_GREEN", "canary": "CANARY"}[
+                    deployment.strategy
+                ],
+                bake_time_in_minutes=None if bake is None else str(bake),
+                canary_configuration=canary,
+            ),
+            # Both failure detections work with rolling and blue/green deployments, and either fails
+            # one (ECS developer guide, "Amazon ECS deployment failure detection"): the circuit
+            # breaker when green's tasks do not become healthy, the alarms (roll_back_on) when the
+            # release misbehaves, through the bake too.
             deployment_circuit_breaker=EcsServiceDeploymentCircuitBreaker(enable=True, rollback=True),
+            # The API reference defines these two for the rolling update. A blue/green or canary
+            # deployment scales the new revision up to the full desired count beside the old one
+            # (DescribeServiceDeployments lifecycleStage SCALE_UP) and stops the old one only after
+            # the bake (CLEAN_UP), so the service runs twice its tasks meanwhile, as 200% lets a
+            # rolling update do: the account's Fargate quota must hold that much.
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
             propagate_tags="SERVICE",
@@ -227,7 +273,19 @@ class FargateService(Construct):
             load_balancer=(
                 [
                     EcsServiceLoadBalancer(
-                        target_group_arn=target_group_arn, container_name=id_, container_port=port
+                        target_group_arn=target_group_arn,
+                        container_name=id_,
+                        container_port=port,
+                        advanced_configuration=(
+                            EcsServiceLoadBalancerAdvancedConfiguration(
+                                alternate_target_group_arn=shift.alternate_target_group_arn,
+                                production_listener_rule=shift.production_rule_arn,
+                                test_listener_rule=shift.test_rule_arn,
+                                role_arn=shift.role_arn,
+                            )
+                            if shift
+                            else None
+                        ),
                     )
                 ]
                 if target_group_arn and port
@@ -241,15 +299,22 @@ class FargateService(Construct):
             # replacement made obsolete (infrakit/constructs/key_rotation.py), which the old tasks
             # hold until they are gone.
             wait_for_steady_state=True,
+            timeouts=(
+                EcsServiceTimeouts(create=f"{rollout_minutes}m", update=f"{rollout_minutes}m")
+                if shift
+                else None
+            ),
             # Tasks start as soon as the service exists. A secret version not yet written fails
             # them with ResourceInitializationError, and so does an execution role whose policy
             # IAM has not yet propagated; on a first deploy the circuit breaker then fails the
             # deployment with nothing to roll back to. A target group without its listener fails
-            # CreateService itself (see TargetGroupRoute).
+            # CreateService itself (see TargetGroupRoute), and a traffic shift without its listener
+            # rules or its role's policy fails the deployment (see TrafficShift).
             depends_on=[
                 *_unique(secret.version for _, secret in sorted(secrets.items())),
                 execution_policy,
                 *(route.listeners if route else ()),
+                *(shift.prerequisites if shift else ()),
             ],
         )
         self.service = service

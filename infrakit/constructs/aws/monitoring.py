@@ -76,7 +76,7 @@ class EnvironmentMonitoring(Construct):
                 rules += load_balancer_rules(
                     service_name,
                     balancer=load_balancer.balancer.arn_suffix,
-                    target_group=load_balancer.target_group.arn_suffix,
+                    target_groups=[group.arn_suffix for group in load_balancer.target_groups],
                     health_check_path=health_check_path or "/",
                     log_group=service.log_group_name,
                     settings=settings,
