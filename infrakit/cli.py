@@ -1,14 +1,17 @@
-"""`infrakit <command> --env ENV`: the operator's commands around `cdktf deploy`.
+"""`infrakit <command> --env ENV`: the operator's commands around the deploy.
 
   preflight     check that `cdktf deploy ENV` has what it needs
   plan          plan a stack, show what it adds, changes, replaces and destroys; refuse data loss
+  drift         plan every stack; exit 2 when what is deployed differs from the configuration
   migrate       show migration status; --apply applies, --dry-run prints the SQL
   collections   create missing Qdrant collections, report ones that differ from config
   validate      check every service the environment defines
   bootstrap     migrate --apply, collections, validate: what scripts/setup.sh runs after deploy
 
 Exit codes: 0 success, 1 a step failed, 2 usage or configuration error, 3 not ready to deploy,
-130 interrupted (Ctrl-C). `--version` prints the installed version.
+130 interrupted (Ctrl-C). `drift` exits as `terraform plan -detailed-exitcode`: 0 no changes,
+2 drift, 1 any error (its usage and configuration errors included). `--version` prints the installed
+version.
 """
 
 from __future__ import annotations
@@ -58,7 +61,14 @@ Step = Callable[[Environment, Endpoints, argparse.Namespace], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exiting:
+        # For `drift`, 2 means drift: its usage errors are errors (1), as for terraform plan.
+        words = sys.argv[1:] if argv is None else argv
+        if exiting.code == EXIT_CONFIG_ERROR and _command_in(words) == "drift":
+            raise SystemExit(EXIT_FAILED) from None
+        raise
     interruption = Interruption(args.command, _what_it_changes(args))
     with interruption.second_ctrl_c_exits_at_once():
         try:
@@ -75,7 +85,7 @@ def _run(args: argparse.Namespace, interruption: Interruption) -> int:
         (environment,) = load_environments(args.environments_dir, [args.env])
     except ConfigError as error:
         console.print(error.report(), markup=False)
-        return EXIT_CONFIG_ERROR
+        return EXIT_FAILED if args.command == "drift" else EXIT_CONFIG_ERROR  # drift: 2 means drift
     if args.command == "validate" and (problem := _services_it_lacks(environment, args.service or [])):
         console.print(f"{program_name()} validate: error: {problem}", markup=False)
         return EXIT_CONFIG_ERROR
@@ -85,8 +95,12 @@ def _run(args: argparse.Namespace, interruption: Interruption) -> int:
         return _deploy(environment, args)
     if args.command == "plan":
         return _plan(environment, args)
+    if args.command == "drift":
+        return _drift(environment, args)
     if args.command == "summary":
         return _summary(environment)
+    if args.command == "drill":
+        return _drill(environment, args, interruption)
     try:
         endpoints = load_endpoints(environment.name, project_root=Path.cwd())
     except EndpointsError as error:
@@ -115,8 +129,12 @@ def _parser() -> argparse.ArgumentParser:
         return sub
 
     command("preflight", "check that `cdktf deploy ENV` has what it needs")
-    deploy = command("deploy", "cdktf deploy in order: the images stack, the image check, the environment")
-    deploy.add_argument("--auto-approve", action="store_true", help="passed to cdktf deploy")
+    deploy = command("deploy", "plan and apply in order: the images stack, the image check, the environment")
+    deploy.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="apply each plan without asking (local: passed to cdktf deploy)",
+    )
     deploy.add_argument(
         "--skip-preflight",
         action="store_true",
@@ -132,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument(
         "--no-wait",
         action="store_true",
-        help="end when cdktf deploy ends: do not wait for the rollout nor ask the api's health path",
+        help="end when the apply ends: do not wait for the rollout nor ask the api's health path",
     )
     deploy.add_argument(
         "--poll-interval",
@@ -142,6 +160,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     plan = command("plan", "plan a stack; refuse to replace or destroy a stateful resource")
     plan.add_argument("--stack", metavar="NAME", help="ENV (default) or ENV-images")
+    drift = command("drift", "plan every stack; exit 2 when what is deployed differs from the configuration")
+    for sub in (plan, drift):
+        sub.add_argument(
+            "--format",
+            choices=("table", "markdown"),
+            default="table",
+            help="table (default): on the terminal; markdown: on stdout, for a pull request or a job "
+            "summary (Terraform's own output then goes to stderr)",
+        )
     for sub in (deploy, plan):
         sub.add_argument(
             "--allow-replace",
@@ -151,6 +178,18 @@ def _parser() -> argparse.ArgumentParser:
             help="let the plan replace or destroy this stateful resource (repeatable)",
         )
     command("summary", "what is deployed and where; secret outputs by name only")
+    drill = command("drill", "release a revision that fails its health check; watch ECS roll it back")
+    drill.add_argument("--service", default="api", metavar="NAME", help="the ECS service (default: api)")
+    drill.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=1200.0,
+        metavar="SECONDS",
+        help="seconds to wait for ECS's rollback before infrakit puts the service back itself "
+        "(default: %(default)s)",
+    )
+    drill.add_argument("--allow-prod", action="store_true", help="drill prod (with --confirm prod)")
+    drill.add_argument("--confirm", metavar="ENV", help="the environment's name again (prod needs it)")
     for name, help_text in (
         ("migrate", "migration status; --apply applies pending migrations"),
         ("bootstrap", "migrate --apply, collections, validate"),
@@ -200,6 +239,17 @@ def _parser() -> argparse.ArgumentParser:
             help="seconds for all checks (default: %(default)s)",
         )
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command a command line names: its first word that is neither an option nor its value."""
+    words = iter(argv)
+    for word in words:
+        if word == "--environments-dir":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def program_name() -> str:
@@ -261,6 +311,27 @@ def _deploy(environment: Environment, args: argparse.Namespace) -> int:
         region = environment.config.aws.region if environment.config.aws else None
         return boto3.client("ecr", region_name=region)
 
+    made: list[Any] = []
+
+    def ecs() -> Any:  # one client: it reads the rollback plan, then watches the rollout
+        import boto3
+
+        if not made:
+            region = environment.config.aws.region if environment.config.aws else None
+            made.append(boto3.client("ecs", region_name=region))
+        return made[0]
+
+    def confirm(question: str) -> bool:
+        try:
+            answer = console.input(f"infrakit: {question}", markup=False, emoji=False)
+        except (EOFError, OSError) as error:  # stdin closed, or not readable
+            console.print(
+                f"\ninfrakit: no answer ({type(error).__name__}); --auto-approve applies without asking",
+                markup=False,
+            )
+            return False
+        return answer.strip().lower() in ("y", "yes")
+
     # What a deploy needs but cannot check half-way (Terraform, a Docker engine, credentials, no
     # placeholder left): checked first, so that nothing is half-deployed for want of it.
     if not args.skip_preflight:
@@ -270,6 +341,8 @@ def _deploy(environment: Environment, args: argparse.Namespace) -> int:
 
     # Only remote state can hold what a plan must not lose; `local` deploys as it always has.
     plan = _plan_gate(environment, args) if environment.config.state is not None else None
+    if plan is not None:
+        plan.confirm = None if args.auto_approve else confirm
     if plan is None and args.allow_replace:
         console.print(
             f"infrakit: --allow-replace: '{environment.name}' keeps its state in a local file and deploys "
@@ -286,16 +359,17 @@ def _deploy(environment: Environment, args: argparse.Namespace) -> int:
             auto_approve=args.auto_approve,
             say=lambda line: console.print(f"infrakit: {line}", markup=False, emoji=False),
             plan=plan,
+            ecs=ecs,
         )
     except ImageCheckError as error:
         console.print(f"infrakit: {error}", markup=False)
         return EXIT_FAILED
     if deployed != 0 or args.no_wait:
         return deployed
-    return _until_serving(environment, args)
+    return _until_serving(environment, args, ecs)
 
 
-def _until_serving(environment: Environment, args: argparse.Namespace) -> int:
+def _until_serving(environment: Environment, args: argparse.Namespace, ecs: Callable[[], Any]) -> int:
     """After the deploy: wait for the rollout, then ask the api's health path (deploy/serving.py)."""
     from infrakit.bootstrap.endpoints import stack_outputs
     from infrakit.deploy.rollout import Timing
@@ -305,7 +379,7 @@ def _until_serving(environment: Environment, args: argparse.Namespace) -> int:
         import boto3
 
         region = environment.config.aws.region if environment.config.aws else None
-        return boto3.client("ecs", region_name=region), boto3.client("elbv2", region_name=region)
+        return ecs(), boto3.client("elbv2", region_name=region)
 
     def outputs() -> dict[str, str]:
         found = stack_outputs(environment.name, Path.cwd(), os.environ)
@@ -348,8 +422,56 @@ def _plan(environment: Environment, args: argparse.Namespace) -> int:
             f"infrakit: --stack {stack}: the stacks of '{environment.name}' are {', '.join(stacks)}",
             markup=False,
         )
+        if args.format == "markdown":
+            from infrakit.deploy.plan_markdown import render_failure
+
+            problem = f"--stack {stack}: not a stack of '{environment.name}'"
+            print(render_failure(stack, EXIT_CONFIG_ERROR, problem))
         return EXIT_CONFIG_ERROR
+    if args.format == "markdown":
+        from infrakit.deploy.plan_markdown import plan_as_markdown
+
+        status, markdown = plan_as_markdown(_plan_gate(environment, args), stack)
+        print(markdown)
+        return status
     return _plan_gate(environment, args).check(stack)
+
+
+def _drift(environment: Environment, args: argparse.Namespace) -> int:
+    """Plans every stack of the environment, applies nothing; see infrakit/deploy/drift.py."""
+    from infrakit.deploy.drift import DriftCheck, render_drift, render_drift_markdown, verdict_line
+    from infrakit.deploy.plan_gate import run_program
+    from infrakit.deploy.plan_markdown import OnStderr
+    from infrakit.stacks.names import stacks_in_deploy_order
+
+    markdown = args.format == "markdown"
+    project = Path.cwd()
+    outdir = project / "cdktf.out"
+    outdir.mkdir(exist_ok=True)  # main.py --outdir takes an existing directory only
+    check = DriftCheck(
+        run=OnStderr(run_program) if markdown else run_program,
+        stacks_dir=outdir / "stacks",
+        say=lambda line: console.print(f"infrakit: {line}", markup=False),
+        binary=os.environ.get("TERRAFORM_BINARY_NAME", "terraform"),
+        synth=[
+            sys.executable,
+            "main.py",
+            "--environments-dir",
+            str(args.environments_dir),
+            "--outdir",
+            outdir.name,
+            environment.name,
+        ],
+        project_root=project,
+    )
+    report = check.check(environment.name, stacks_in_deploy_order(environment))
+    deploy = f"{program_name()} deploy --env {environment.name}"
+    if markdown:
+        print(render_drift_markdown(report, deploy))
+    else:
+        console.print(render_drift(report))
+    console.print(f"infrakit: {verdict_line(report, deploy)}", markup=False)
+    return report.exit_code
 
 
 def _plan_gate(environment: Environment, args: argparse.Namespace) -> PlanGate:
@@ -377,6 +499,43 @@ def _plan_gate(environment: Environment, args: argparse.Namespace) -> PlanGate:
             environment.name,
         ],
         project_root=project,
+    )
+
+
+def _drill(environment: Environment, args: argparse.Namespace, interruption: Interruption) -> int:
+    """A rollback drill (infrakit/deploy/drill.py): 0 when ECS rolled the unhealthy revision back."""
+    from dataclasses import replace
+
+    from infrakit.deploy import drill
+    from infrakit.deploy.serving import rollout_target
+
+    target = rollout_target(environment)
+    services = target.services if target else ()
+    refused = drill.refusal(
+        environment.name, services, args.service, allow_prod=args.allow_prod, confirm=args.confirm
+    )
+    if refused or target is None:
+        console.print(f"{program_name()} drill: error: {refused}", markup=False)
+        return EXIT_CONFIG_ERROR
+
+    def left_behind(text: str) -> None:  # what a second Ctrl-C, during the clean-up, says
+        interruption.left_behind = text
+
+    import boto3
+
+    region = target.region or None
+    try:  # a client finds its credentials when it is made
+        ecs, cloudwatch = (boto3.client(name, region_name=region) for name in ("ecs", "cloudwatch"))
+    except drill.AWS_ERRORS as error:
+        console.print(f"infrakit: cannot call AWS ({error}); {args.service} was not drilled", markup=False)
+        return EXIT_FAILED
+    return drill.run_drill(
+        drill.DrillTarget(target.cluster, args.service, target.region),
+        ecs=ecs,
+        cloudwatch=cloudwatch,
+        say=lambda line: console.print(f"infrakit: {line}", markup=False, emoji=False),
+        note=left_behind,
+        timing=replace(drill.DEFAULT_TIMING, timeout=args.timeout),
     )
 
 
@@ -628,6 +787,9 @@ LEFT_BEHIND = {
     "plan": "nothing was changed (a plan only reads; Terraform was left to stop and release its state "
     "lock, and the plan file was removed)",
     "summary": "nothing was changed (summary only reads)",
+    "drill": "nothing was changed: the drill had not started",
+    "drift": "nothing was changed (a drift check only reads, and takes no state lock; the plan file was "
+    "removed)",
 }
 
 

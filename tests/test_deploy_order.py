@@ -1,9 +1,11 @@
 """The deploy order a first deploy needs, enforced: the images stack, then the image check, then the
 environment. ECR is faked at the SDK boundary with botocore's Stubber, which also fails the test on
-any call it was not told to expect; `cdktf deploy` is recorded, not run.
+any call it was not told to expect; each stack's plan-and-apply (the plan gate's) is recorded, not
+run, and so is `local`'s `cdktf deploy`.
 
 What this cannot prove without AWS: ECR's real answers (the error codes are the ones the ECR API
-documents), and what `cdktf deploy` itself does.
+documents), and what Terraform and `cdktf deploy` themselves do (the gate's own commands:
+tests/test_plan_in_deploy.py and tests/test_deploy_applies_the_plan.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import pytest
 from infrakit.config.loader import load_environment
 from infrakit.deploy.images import ImageCheckError
 from infrakit.deploy.order import deploy_in_order
+from infrakit.deploy.plan import PlanSummary
+from infrakit.deploy.plan_gate import BeforeApply, Outcome, Planned
 from tests.conftest import ENVIRONMENTS
 from tests.ecr_stub import REGISTRY, configs_found, image_found, repository_found
 
@@ -32,14 +36,31 @@ class Recorder:
         return 1 if self.fail and self.fail in argv else 0
 
 
-def deploy(env: str, run: Recorder, client: Any, said: list[str]) -> int:
+class Applier:
+    """Stands in for the plan gate: records each stack it is asked to plan and apply, and whether
+    it ran what comes before the apply; `fail` names a stack whose apply fails."""
+
+    def __init__(self, fail: str | None = None):
+        self.calls: list[str] = []
+        self.fail = fail
+
+    def apply(self, stack: str, *, last: bool = True, before: BeforeApply | None = None) -> Outcome:
+        if before is not None:
+            before(Planned(stack, PlanSummary(stack, ())))
+        self.calls.append(f"apply {stack}")
+        return Outcome(1 if stack == self.fail else 0, applying=True)
+
+
+def deploy(env: str, run: Recorder, client: Any, said: list[str], plan: Applier | None = None) -> int:
+    environment = load_environment(ENVIRONMENTS / f"{env}.toml")
     return deploy_in_order(
-        load_environment(ENVIRONMENTS / f"{env}.toml"),
+        environment,
         run=run,
         ecr=lambda: client,
         cdktf=CDKTF,
         auto_approve=True,
         say=said.append,
+        plan=plan if environment.config.state is not None else None,  # as `infrakit deploy` does
     )
 
 
@@ -49,12 +70,10 @@ def test_images_stack_then_check_then_environment(ecr, s3) -> None:
         repository_found(stubber, f"infrakit-dev-{service}")
         image_found(stubber, f"infrakit-dev-{service}")
     configs_found(stubber, s3)
-    run, said = Recorder(), []
-    assert deploy("dev", run, client, said) == 0
-    assert run.calls == [
-        [CDKTF, "deploy", "dev-images", "--auto-approve"],
-        [CDKTF, "deploy", "dev", "--auto-approve"],
-    ]
+    run, plan, said = Recorder(), Applier(), []
+    assert deploy("dev", run, client, said, plan) == 0
+    assert plan.calls == ["apply dev-images", "apply dev"]
+    assert run.calls == []  # no `cdktf deploy`: the gate applies the plan it showed
 
 
 def test_an_image_without_volume_tmp_stops_before_the_environment(ecr, s3) -> None:
@@ -67,9 +86,9 @@ def test_an_image_without_volume_tmp_stops_before_the_environment(ecr, s3) -> No
         repository_found(stubber, f"infrakit-dev-{service}")
         image_found(stubber, f"infrakit-dev-{service}")
     configs_found(stubber, s3, without_tmp=("worker",))
-    run, said = Recorder(), []
-    assert deploy("dev", run, client, said) == 1
-    assert run.calls == [[CDKTF, "deploy", "dev-images", "--auto-approve"]]  # dev itself never ran
+    plan, said = Applier(), []
+    assert deploy("dev", Recorder(), client, said, plan) == 1
+    assert plan.calls == ["apply dev-images"]  # dev itself never ran
     text = "\n".join(said)
     assert "does not declare VOLUME /tmp" in text and "`VOLUME /tmp`" in text
     assert "not deploying dev: its tasks could not write /tmp" in text
@@ -88,9 +107,9 @@ def test_a_missing_image_stops_before_the_environment_and_says_how_to_push_it(ec
     )
     repository_found(stubber, "infrakit-dev-worker")
     image_found(stubber, "infrakit-dev-worker")
-    run, said = Recorder(), []
-    assert deploy("dev", run, client, said) == 1
-    assert run.calls == [[CDKTF, "deploy", "dev-images", "--auto-approve"]]  # dev itself never ran
+    plan, said = Applier(), []
+    assert deploy("dev", Recorder(), client, said, plan) == 1
+    assert plan.calls == ["apply dev-images"]  # dev itself never ran
     text = "\n".join(said)
     assert (
         "api: image 0.1.0 is not in ECR repository infrakit-dev-api (environments/dev.toml: api.image_tag)"
@@ -112,15 +131,16 @@ def test_a_missing_repository_points_at_the_images_stack(ecr) -> None:
     repository_found(stubber, "infrakit-dev-worker")
     image_found(stubber, "infrakit-dev-worker")
     said: list[str] = []
-    assert deploy("dev", Recorder(), client, said) == 1
+    assert deploy("dev", Recorder(), client, said, Applier()) == 1
     assert "deploy the images stack first (`cdktf deploy dev-images`)" in "\n".join(said)
 
 
 def test_a_failed_images_stack_stops_everything(ecr) -> None:
     client, _ = ecr  # no ECR call is expected: the Stubber fails on any
-    run, said = Recorder(fail="dev-images"), []
-    assert deploy("dev", run, client, said) == 1
-    assert run.calls == [[CDKTF, "deploy", "dev-images", "--auto-approve"]]
+    plan, said = Applier(fail="dev-images"), []
+    assert deploy("dev", Recorder(), client, said, plan) == 1
+    assert plan.calls == ["apply dev-images"]
+    assert said[-1] == "dev-images did not apply (see above); nothing else was deployed"
 
 
 def test_refused_credentials_are_a_message_not_a_traceback(ecr) -> None:
@@ -132,14 +152,15 @@ def test_refused_credentials_are_a_message_not_a_traceback(ecr) -> None:
         expected_params={"repositoryNames": ["infrakit-dev-api"]},
     )
     with pytest.raises(ImageCheckError, match="ecr:DescribeRepositories and ecr:DescribeImages"):
-        deploy("dev", Recorder(), client, [])
+        deploy("dev", Recorder(), client, [], Applier())
 
 
 def test_local_has_no_images_stack(ecr) -> None:
     client, _ = ecr
-    run = Recorder()
-    assert deploy("local", run, client, []) == 0
-    assert run.calls == [[CDKTF, "deploy", "local", "--auto-approve"]]
+    run, plan = Recorder(), Applier()
+    assert deploy("local", run, client, [], plan) == 0
+    assert run.calls == [[CDKTF, "deploy", "local", "--auto-approve"]]  # local state: no plan gate
+    assert plan.calls == []
 
 
 # `python -m infrakit deploy` end to end, with its plan steps: tests/test_plan_in_deploy.py.

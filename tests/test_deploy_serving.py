@@ -29,6 +29,7 @@ from tests.https_server import HealthServer, health_server
 from tests.test_plan import plan_json
 from tests.test_plan_command import Project, executable
 from tests.test_plan_in_deploy import CDKTF_RECORDER
+from tests.test_rollback_plan import nothing_runs_yet
 
 
 class Clock:
@@ -171,7 +172,8 @@ def deploying(
     def client(service: str, region_name: str | None = None) -> Any:
         made = offline_client(service, region_name, make=real_client)
         stubber = Stubber(made)
-        aws.load(stubber, answers[service])
+        # ECS is first asked for the rollback plan, before dev's apply: no service runs yet.
+        aws.load(stubber, [nothing_runs_yet(), *answers[service]] if service == "ecs" else answers[service])
         stubber.activate()
         stubbers.append(stubber)
         return made

@@ -2,11 +2,12 @@
 deployment exits 1 and names the stopped-task reason.
 
 setup.sh runs in a copy of the project: its own throwaway .venv (no pip; it sees the real venv's
-packages through a .pth file), node_modules with a recording `cdktf`, the `terraform` and
-`main.py` stand-ins of tests/test_plan_command.py, and dev.toml with its placeholders replaced.
-Every Python process it starts loads tests/aws_sitecustomize.py, which answers each boto3 call
-from a Stubber loaded with this test's answers (ECR: the images are there; ECS: the api's first
-deployment FAILED, its tasks stopped with ResourceInitializationError). Nothing is sent out.
+packages through a .pth file), node_modules with a recording `cdktf` (which a cloud deploy no longer
+runs), the `terraform` and `main.py` stand-ins of tests/test_plan_command.py, and dev.toml with its
+placeholders replaced. Every Python process it starts loads tests/aws_sitecustomize.py, which
+answers each boto3 call from a Stubber loaded with this test's answers (ECR: the images are there;
+ECS: no service yet for the rollback plan, then the api's first deployment FAILED, its tasks
+stopped with ResourceInitializationError). Nothing is sent out.
 What this cannot prove: real ECS, Secrets Manager and IAM behaviour, or real cdktf and Terraform.
 """
 
@@ -28,6 +29,7 @@ from tests.ecr_stub import configs_found, images_found
 from tests.test_plan import plan_json
 from tests.test_plan_command import Project, executable
 from tests.test_plan_in_deploy import CDKTF_RECORDER
+from tests.test_rollback_plan import nothing_runs_yet
 
 COPIED = (
     "scripts/setup.sh",
@@ -93,7 +95,9 @@ def test_setup_with_a_failed_first_deployment_exits_1_naming_the_service_and_the
     ecr = aws.Recorder()
     images_found(ecr)  # type: ignore[arg-type]
     configs_found(ecr, s3)  # type: ignore[arg-type]
-    answers = {"ecr": ecr.answers, **aws.failed_first_deployment(aws.SECRETS_UNREADABLE)}
+    rollout = aws.failed_first_deployment(aws.SECRETS_UNREADABLE)
+    # One ECS client serves the deploy: the rollback plan asks first (nothing runs yet), then the wait.
+    answers = {"ecr": ecr.answers, **rollout, "ecs": [nothing_runs_yet(), *rollout["ecs"]]}
     (tmp_path / "answers.json").write_text(json.dumps(answers))
     site = tmp_path / "site"
     site.mkdir()
@@ -120,10 +124,12 @@ def test_setup_with_a_failed_first_deployment_exits_1_naming_the_service_and_the
     )
     assert result.returncode == 1, result.stderr
     err = result.stderr
-    assert [c for c in project.calls() if c.startswith("cdktf")] == [
-        "cdktf deploy dev-images --auto-approve",
-        "cdktf deploy dev --auto-approve",
+    assert not [c for c in project.calls() if c.startswith("cdktf")]
+    assert [c.split(" ")[:2] for c in project.calls() if " apply " in c] == [
+        ["dev-images", "apply"],
+        ["dev", "apply"],
     ]
+    assert "rollback plan for dev: no ECS service of it runs yet" in err
     assert f"infrakit: api: the deployment failed: {aws.CIRCUIT_BREAKER}" in err
     assert "ECS's reason for the last: ResourceInitializationError: unable to pull secrets" in err
     # ARNs as AWS wrote them: `:secret:` is not turned into an emoji

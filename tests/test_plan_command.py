@@ -3,7 +3,8 @@
 `terraform` is a script on PATH: it records each command it is given and where, makes
 `.terraform/` on init, writes a plan file on plan, and prints a fixture plan (built from our
 synthesized stacks, see tests/test_plan.py) for `show -json` of that file, and the fixture
-`<stack>-outputs.json` (else `{}`) for `output -json`. `main.py` in the
+`<stack>-outputs.json` (else `{}`) for `output -json`; `apply` of a plan file succeeds when that
+file exists (the deploy applies the file it planned). `main.py` in the
 project directory is a stand-in too: it records its arguments and puts the synthesized stacks
 where a synth would. What this cannot prove: real Terraform and provider behaviour, and the synth
 itself (tests/test_synth_*.py cover that).
@@ -44,6 +45,8 @@ case "$1" in
   show) [ -f "$3" ] || { echo "no plan file at $3" >&2; exit 1; }
         cat "$PLAN_TEST_FIXTURES/$(basename "$PWD").json" ;;
   output) cat "$PLAN_TEST_FIXTURES/$(basename "$PWD")-outputs.json" 2>/dev/null || echo '{}' ;;
+  apply) for arg in "$@"; do last="$arg"; done
+         [ -f "$last" ] || { echo "no plan file at $last" >&2; exit 1; } ;;
   *) exit 1 ;;
 esac
 """

@@ -1,11 +1,12 @@
-"""The plan gate inside the deploy order: each stack of a cloud environment is planned right before
-its `cdktf deploy`, and a refused plan stops the deploy before that stack.
+"""The plan gate inside the deploy order: each stack of a cloud environment is planned, then that
+plan is applied, and a refused plan stops the deploy before that stack.
 
 `deploy_in_order` runs with everything recorded in one list: the synth, each Terraform command of
-the plan gate (the plan JSON is built from our synthesized stacks, see tests/test_plan.py), and each
-`cdktf deploy`. ECR is stubbed as in tests/test_deploy_order.py. The last tests run
-`python -m infrakit deploy` with stand-ins for terraform, cdktf and main.py. What this cannot
-prove: what Terraform, cdktf and ECR really do.
+the plan gate (the plan JSON is built from our synthesized stacks, see tests/test_plan.py), each
+`terraform apply` of a plan file, and any `cdktf deploy` (only `local` runs one). ECR is stubbed as
+in tests/test_deploy_order.py. The last tests run `python -m infrakit deploy` with stand-ins for
+terraform, cdktf and main.py. What this cannot prove: what Terraform, cdktf and ECR really do
+(tests/test_deploy_applies_the_plan.py applies a plan file with real Terraform).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ CDKTF_RECORDER = '#!/bin/sh\nprintf \'cdktf %s\\n\' "$*" >> "$PLAN_TEST_CALLS"\n
 
 
 class Recorded:
-    """One list of every command, in order: the plan gate's and cdktf's."""
+    """One list of every command, in order: the plan gate's (plan, show, apply) and cdktf's."""
 
     def __init__(self, plans: Mapping[str, Mapping[str, Any]], stacks_dir: Path):
         self.calls: list[str] = []
@@ -115,13 +116,16 @@ PLANNED_IMAGES = [
     "dev-images: terraform show -json",
 ]
 PLANNED_DEV = ["dev: terraform plan -input=false -out=<plan> -lock-timeout=60s", "dev: terraform show -json"]
+APPLIED_IMAGES = "dev-images: terraform apply -input=false -lock-timeout=60s"
+APPLIED_DEV = "dev: terraform apply -input=false -lock-timeout=60s"
 
 
 def shortened(calls: list[str]) -> list[str]:
-    return [c.split(" /")[0] if ": terraform show" in c else c for c in calls]
+    """The calls without the plan file's temporary path, which `show` and `apply` end with."""
+    return [c.split(" /")[0] if ": terraform show" in c or ": terraform apply" in c else c for c in calls]
 
 
-def test_each_stack_is_planned_right_before_its_deploy(ecr, tmp_path, synthesized, s3) -> None:
+def test_each_stack_is_planned_then_that_plan_is_applied(ecr, tmp_path, synthesized, s3) -> None:
     client, stubber = ecr
     images_found(stubber)
     configs_found(stubber, s3)
@@ -137,9 +141,9 @@ def test_each_stack_is_planned_right_before_its_deploy(ecr, tmp_path, synthesize
     assert shortened(recorded.calls) == [
         "project: python main.py dev",
         *PLANNED_IMAGES,
-        f"{CDKTF} deploy dev-images --auto-approve",
+        APPLIED_IMAGES,
         *PLANNED_DEV,
-        f"{CDKTF} deploy dev --auto-approve",
+        APPLIED_DEV,
     ]
 
 
@@ -183,7 +187,7 @@ def test_a_refused_environment_plan_stops_before_the_environment(ecr, tmp_path, 
     group, recorded = replacing_the_redis_group(tmp_path, synthesized)
     said: list[str] = []
     assert deploy("dev", recorded, client, said) == 1
-    assert shortened(recorded.calls)[-3:] == [f"{CDKTF} deploy dev-images --auto-approve", *PLANNED_DEV]
+    assert shortened(recorded.calls)[-3:] == [APPLIED_IMAGES, *PLANNED_DEV]
     assert f"dev was not applied. If you mean to lose it, add: --allow-replace {group}" in said
     assert said[-1] == "not deploying dev (see the plan above)"
 
@@ -197,7 +201,7 @@ def test_allow_replace_reaches_the_environment_plan_past_the_images_plan(
     group, recorded = replacing_the_redis_group(tmp_path, synthesized)
     said: list[str] = []
     assert deploy("dev", recorded, client, said, allow_replace=[group]) == 0
-    assert recorded.calls[-1] == f"{CDKTF} deploy dev --auto-approve"
+    assert shortened(recorded.calls)[-1] == APPLIED_DEV
     assert any(line.startswith(f"allowed by --allow-replace: {group} would be replaced") for line in said)
 
 
@@ -216,7 +220,7 @@ def test_an_allowance_no_plan_uses_stops_before_the_environment(ecr, tmp_path, s
     )
     said: list[str] = []
     assert deploy("dev", recorded, client, said, allow_replace=["aws_kms_key.typo"]) == 2
-    assert f"{CDKTF} deploy dev --auto-approve" not in recorded.calls
+    assert APPLIED_DEV not in shortened(recorded.calls)
 
 
 def test_local_deploys_without_a_plan(ecr, tmp_path, synthesized) -> None:
@@ -238,23 +242,45 @@ def test_local_deploys_without_a_plan(ecr, tmp_path, synthesized) -> None:
 # ----------------------------------------------------------------------------- the deploy command
 
 
+def first_deploy_ecs(make: Any = None) -> Any:
+    """An ECS client stubbed to answer the rollback plan's one question as before a first deploy:
+    no service yet (tests/test_rollback_plan.py)."""
+    from botocore.stub import Stubber
+
+    from tests.conftest import offline_client
+    from tests.test_rollback_plan import nothing_runs_yet
+
+    client = offline_client("ecs", make=make)
+    stubber = Stubber(client)
+    operation, response, params = nothing_runs_yet()
+    stubber.add_response(operation, response, params)
+    stubber.activate()
+    return client
+
+
 @pytest.fixture
 def project(tmp_path, synthesized, monkeypatch, ecr) -> Project:
-    """The stand-ins of tests/test_plan_command.py, a cdktf that records, and ECR stubbed."""
+    """The stand-ins of tests/test_plan_command.py, a cdktf that records, ECR stubbed, and ECS
+    stubbed as before a first deploy."""
     project = Project(tmp_path, synthesized, monkeypatch)
     cdktf = tmp_path / "node_modules" / ".bin" / "cdktf"
     cdktf.parent.mkdir(parents=True)
     executable(cdktf, CDKTF_RECORDER)
     client, _ = ecr
-    monkeypatch.setattr(boto3, "client", lambda service, region_name=None: client)
+    real = boto3.client
+    monkeypatch.setattr(
+        boto3,
+        "client",
+        lambda service, region_name=None: client if service == "ecr" else first_deploy_ecs(real),
+    )
     return project
 
 
 def deploy_command(*args: str) -> int:
     # Preflight would stop at the dev file's placeholders and the missing credentials: what these
     # tests watch comes after it (test_the_deploy_command_runs_preflight_first covers it).
-    # --no-wait: what these tests watch ends with `cdktf deploy`; the wait for the rollout after it
-    # is tests/test_deploy_serving.py's.
+    # --no-wait: what these tests watch ends with the apply; the wait for the rollout after it is
+    # tests/test_deploy_serving.py's.
     return cli.main(
         ["--environments-dir", str(ENVIRONMENTS), "deploy", "--skip-preflight", "--no-wait", *args]
     )
@@ -262,17 +288,19 @@ def deploy_command(*args: str) -> int:
 
 def test_the_deploy_command_runs_preflight_first(project, capsys) -> None:
     """`infrakit deploy` checks its prerequisites before it runs anything: here the dev file's
-    placeholders and no AWS credentials, so it stops with 3 and runs no cdktf. Cannot prove that the
+    placeholders and no AWS credentials, so it stops with 3 and runs nothing. Cannot prove that the
     list is complete: it holds what preflight checks (tests/test_preflight.py), no more."""
     code = cli.main(["--environments-dir", str(ENVIRONMENTS), "deploy", "--env", "dev", "--auto-approve"])
     assert code == 3
     err = capsys.readouterr().err
     assert "cannot deploy 'dev' yet; missing:" in err
     calls = project.calls_file.read_text().splitlines() if project.calls_file.exists() else []
-    assert not [call for call in calls if call.startswith("cdktf") or " plan" in call], calls
+    assert not [call for call in calls if call.startswith("cdktf") or " plan" in call or " apply" in call], (
+        calls
+    )
 
 
-def test_the_deploy_command_plans_each_stack_before_deploying_it(project, ecr, synthesized, s3) -> None:
+def test_the_deploy_command_plans_each_stack_then_applies_that_plan(project, ecr, synthesized, s3) -> None:
     images_found(ecr[1])
     configs_found(ecr[1], s3)
     project.plans(
@@ -287,14 +315,13 @@ def test_the_deploy_command_plans_each_stack_before_deploying_it(project, ecr, s
         "dev-images init",
         "dev-images plan",
         "dev-images show",
-        "cdktf deploy",
+        "dev-images apply",
         "dev init",
         "dev plan",
         "dev show",
-        "cdktf deploy",
+        "dev apply",
     ]
-    deploys = [c for c in project.calls() if c.startswith("cdktf")]
-    assert deploys == ["cdktf deploy dev-images --auto-approve", "cdktf deploy dev --auto-approve"]
+    assert not [c for c in project.calls() if c.startswith("cdktf")]
 
 
 def test_the_deploy_command_refuses_and_allow_replace_passes_through(project, ecr, capsys, s3) -> None:
@@ -309,12 +336,12 @@ def test_the_deploy_command_refuses_and_allow_replace_passes_through(project, ec
     images_found(ecr[1])
     configs_found(ecr[1], s3)
     assert deploy_command("--env", "dev") == 1
-    assert "cdktf deploy dev" not in project.calls()
+    assert not [c for c in project.calls() if c.startswith("dev apply")]
     assert f"add: --allow-replace {group}" in capsys.readouterr().err
     images_found(ecr[1])
     configs_found(ecr[1], s3)
-    assert deploy_command("--env", "dev", "--allow-replace", group) == 0
-    assert project.calls()[-1] == "cdktf deploy dev"
+    assert deploy_command("--env", "dev", "--allow-replace", group, "--auto-approve") == 0
+    assert project.calls()[-1].startswith("dev apply ")
 
 
 def test_allow_replace_on_local_is_a_usage_error(project, capsys) -> None:

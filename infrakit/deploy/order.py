@@ -1,5 +1,10 @@
-"""The deploy order the toolkit enforces: the images stack, the image check, the environment, each
-stack planned first by the plan gate (infrakit/deploy/plan_gate.py), which refuses data loss."""
+"""The deploy order the toolkit enforces: the images stack, the image check, the environment.
+
+A cloud environment applies each stack through the plan gate (infrakit/deploy/plan_gate.py): one
+plan, its summary, the refusal of data loss, then `terraform apply` of exactly that plan file; the
+environment stack's rollback plan (infrakit/deploy/rollback_plan.py) is said before its apply.
+`local`, whose state is a local file and which has no gate, deploys with `cdktf deploy`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from infrakit.deploy.images import (
     unwritable_scratch,
     wrong_platform,
 )
+from infrakit.deploy.plan_gate import BeforeApply, Outcome, Planned
+from infrakit.deploy.rollback_plan import say_rollback_plan
 from infrakit.stacks.names import image_services, images_stack_name
 
 EXIT_FAILED = 1
@@ -23,10 +30,10 @@ EXIT_FAILED = 1
 RunCommand = Callable[[Sequence[str]], int]
 
 
-class StackPlanner(Protocol):
-    """Plans a stack and shows the summary; returns 0 to deploy it, else the exit code to stop with."""
+class StackApplier(Protocol):
+    """Plans a stack, shows the summary, judges it, runs `before`, then applies that very plan."""
 
-    def check(self, stack: str, *, last: bool = True) -> int: ...
+    def apply(self, stack: str, *, last: bool = True, before: BeforeApply | None = None) -> Outcome: ...
 
 
 def deploy_in_order(
@@ -37,21 +44,28 @@ def deploy_in_order(
     cdktf: str,
     auto_approve: bool,
     say: Callable[[str], None],
-    plan: StackPlanner | None = None,
+    plan: StackApplier | None = None,
+    ecs: Callable[[], Any] | None = None,
 ) -> int:
-    """Deploy with `cdktf deploy`, stack by stack; stop at the first step that fails.
+    """Deploy stack by stack; stop at the first step that fails.
 
-    `plan`, for an environment with remote state, plans each stack right before its deploy; None
-    deploys without a plan gate (`local`, whose state is a local file).
+    `plan`, for an environment with remote state, plans and applies each stack (auto_approve is
+    then the gate's: it asks before each apply unless told not to); None deploys with `cdktf
+    deploy` without a plan gate (`local`, whose state is a local file). `ecs` makes the client
+    that reads what runs now, for the rollback plan; None says none.
     """
     extra = ["--auto-approve"] if auto_approve else []
     if image_services(environment):
         images = images_stack_name(environment.name)
-        if plan is not None and (code := plan.check(images, last=False)) != 0:
-            say(f"not deploying {images} (see the plan above); nothing was deployed")
-            return code
         say(f"deploying {images}: the image repositories")
-        if (code := run([cdktf, "deploy", images, *extra])) != 0:
+        if plan is not None:
+            if (outcome := plan.apply(images, last=False)).code != 0:
+                if outcome.applying:
+                    say(f"{images} did not apply (see above); nothing else was deployed")
+                else:
+                    say(f"not deploying {images} (see the plan above); nothing was deployed")
+                return outcome.code
+        elif (code := run([cdktf, "deploy", images, *extra])) != 0:
             say(f"cdktf deploy {images} failed (see above); nothing else was deployed")
             return code or EXIT_FAILED
         registry = ecr()
@@ -74,10 +88,18 @@ def deploy_in_order(
                     say(problem.explain(environment, region))
                 say(f"not deploying {environment.name}: {consequence}")
                 return EXIT_FAILED
-    if plan is not None and (code := plan.check(environment.name, last=True)) != 0:
-        say(f"not deploying {environment.name} (see the plan above)")
-        return code
     say(f"deploying {environment.name}")
+    if plan is not None:
+
+        def before(planned: Planned) -> None:
+            if ecs is not None:
+                say_rollback_plan(environment, ecs, planned, say)
+
+        if (outcome := plan.apply(environment.name, last=True, before=before)).code != 0:
+            if not outcome.applying:
+                say(f"not deploying {environment.name} (see the plan above)")
+            return outcome.code
+        return 0
     if (code := run([cdktf, "deploy", environment.name, *extra])) != 0:
         say(f"cdktf deploy {environment.name} failed (see above)")
         return code or EXIT_FAILED

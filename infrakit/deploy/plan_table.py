@@ -42,30 +42,38 @@ REASONS = {
 def render_summary(summary: PlanSummary, verdict: Verdict) -> RenderableType:
     if summary.no_changes:
         return Text(f"{summary.stack}: no changes")
-    counts = [f"{len(summary.of(a))} to {a.value}" for a in Action if a is not Action.FORGET]
-    if forgotten := summary.of(Action.FORGET):
-        counts.append(f"{len(forgotten)} to forget")
-    table = Table(title=f"{summary.stack}: {', '.join(counts)}", title_justify="left")
+    table = Table(title=f"{summary.stack}: {summary_counts(summary)}", title_justify="left")
     table.add_column("action")
     table.add_column("resource", overflow="fold")
     table.add_column("stateful: holds / credential", overflow="fold")
-    refused = {c.label for c in verdict.refused}
-    allowed = {c.label for c in verdict.allowed}
     for action in Action:
         for change in summary.of(action):
             table.add_row(
                 Text(action.value, style=ACTION_STYLES[action]),
                 Text(change.label),
-                _stateful_cell(
-                    change,
-                    refused=change.label in refused,
-                    allowed=change.label in allowed,
-                    restarts_tasks=verdict.restarts_tasks,
-                )
-                if not change.immovable
-                else Text(f"REFUSED: cannot update {', '.join(change.immovable)}", style="bold red"),
+                stateful_cell(change, verdict),
             )
     return table
+
+
+def summary_counts(summary: PlanSummary) -> str:
+    """`2 to add, 1 to change, 0 to replace, 0 to destroy` (`, 1 to forget` only when there is one)."""
+    counts = [f"{len(summary.of(a))} to {a.value}" for a in Action if a is not Action.FORGET]
+    if forgotten := summary.of(Action.FORGET):
+        counts.append(f"{len(forgotten)} to forget")
+    return ", ".join(counts)
+
+
+def stateful_cell(change: PlannedChange, verdict: Verdict) -> Text:
+    """The table's third column for one change; its `.plain` is the same words without colour."""
+    if change.immovable:
+        return Text(f"REFUSED: cannot update {', '.join(change.immovable)}", style="bold red")
+    return _stateful_cell(
+        change,
+        refused=change.label in {c.label for c in verdict.refused},
+        allowed=change.label in {c.label for c in verdict.allowed},
+        restarts_tasks=verdict.restarts_tasks,
+    )
 
 
 def _stateful_cell(change: PlannedChange, *, refused: bool, allowed: bool, restarts_tasks: bool) -> Text:
