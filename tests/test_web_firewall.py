@@ -260,27 +260,30 @@ def test_the_provider_schema_takes_the_rules(tmp_path, two_upload_paths, stacks)
     transformations). Cannot prove: that the pinned provider release takes them, when the local copy
     is another release; nor that the WAF API accepts them at apply."""
     (version,) = [p.name for p in (PLUGIN_DIR / "registry.terraform.io/hashicorp/aws").iterdir()]
+    # Both web ACLs in one configuration: loading the provider's schema is most of the cost.
+    acls: dict[str, Any] = {}
+    loggings: dict[str, Any] = {}
     for name, document in (("configured", two_upload_paths), ("default", stacks["prod"])):
         acl = only(document, "aws_wafv2_web_acl")
         logging = only(document, "aws_wafv2_web_acl_logging_configuration")
         for resource in (acl, logging):
             resource.pop("//", None)
-        logging["resource_arn"] = "${aws_wafv2_web_acl.acl.arn}"
+        acl["name"] = f"{acl['name']}-{name}"
+        logging["resource_arn"] = f"${{aws_wafv2_web_acl.{name}.arn}}"
         logging["log_destination_configs"] = ["arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-x"]
-        config = {
-            "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": version}}},
-            "provider": {"aws": {"region": "eu-west-1"}},
-            "resource": {
-                "aws_wafv2_web_acl": {"acl": acl},
-                "aws_wafv2_web_acl_logging_configuration": {"logging": logging},
-            },
-        }
-        workdir = tmp_path / name
-        workdir.mkdir()
-        (workdir / "main.tf.json").write_text(json.dumps(config))
-        env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
-        for command in (["init", "-input=false", f"-plugin-dir={PLUGIN_DIR}"], ["validate", "-no-color"]):
-            result = subprocess.run(
-                ["terraform", *command], cwd=workdir, env=env, capture_output=True, text=True, timeout=120
-            )
-            assert result.returncode == 0, result.stdout + result.stderr
+        acls[name], loggings[name] = acl, logging
+    config = {
+        "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws", "version": version}}},
+        "provider": {"aws": {"region": "eu-west-1"}},
+        "resource": {
+            "aws_wafv2_web_acl": acls,
+            "aws_wafv2_web_acl_logging_configuration": loggings,
+        },
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(config))
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    for command in (["init", "-input=false", f"-plugin-dir={PLUGIN_DIR}"], ["validate", "-no-color"]):
+        result = subprocess.run(
+            ["terraform", *command], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
