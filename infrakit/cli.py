@@ -445,24 +445,14 @@ def _drift(environment: Environment, args: argparse.Namespace) -> int:
     from infrakit.stacks.names import stacks_in_deploy_order
 
     markdown = args.format == "markdown"
-    project = Path.cwd()
-    outdir = project / "cdktf.out"
-    outdir.mkdir(exist_ok=True)  # main.py --outdir takes an existing directory only
+    where = _plan_workspace(environment, args)
     check = DriftCheck(
         run=OnStderr(run_program) if markdown else run_program,
-        stacks_dir=outdir / "stacks",
+        stacks_dir=where.stacks_dir,
         say=lambda line: console.print(f"infrakit: {line}", markup=False),
-        binary=os.environ.get("TERRAFORM_BINARY_NAME", "terraform"),
-        synth=[
-            sys.executable,
-            "main.py",
-            "--environments-dir",
-            str(args.environments_dir),
-            "--outdir",
-            outdir.name,
-            environment.name,
-        ],
-        project_root=project,
+        binary=where.binary,
+        synth=where.synth,
+        project_root=where.project_root,
     )
     report = check.check(environment.name, stacks_in_deploy_order(environment))
     deploy = f"{program_name()} deploy --env {environment.name}"
@@ -479,15 +469,35 @@ def _plan_gate(environment: Environment, args: argparse.Namespace) -> PlanGate:
     of the environment file as it is now (the synth is skipped when nothing changed)."""
     from infrakit.deploy.plan_gate import PlanGate, run_program
 
-    project = Path.cwd()
-    outdir = project / "cdktf.out"
-    outdir.mkdir(exist_ok=True)  # main.py --outdir takes an existing directory only
+    where = _plan_workspace(environment, args)
     return PlanGate(
         run=run_program,
-        stacks_dir=outdir / "stacks",
+        stacks_dir=where.stacks_dir,
         allow_replace=args.allow_replace,
         show=console.print,
         say=lambda line: console.print(f"infrakit: {line}", markup=False),
+        binary=where.binary,
+        synth=where.synth,
+        project_root=where.project_root,
+    )
+
+
+@dataclass(frozen=True)
+class _PlanWorkspace:
+    stacks_dir: Path
+    binary: str
+    synth: list[str]
+    project_root: Path
+
+
+def _plan_workspace(environment: Environment, args: argparse.Namespace) -> _PlanWorkspace:
+    """Where plans run: cdktf.out/stacks of the project, after a synth of the environment into it
+    (skipped when nothing changed); the same for the plan gate and the drift check."""
+    project = Path.cwd()
+    outdir = project / "cdktf.out"
+    outdir.mkdir(exist_ok=True)  # main.py --outdir takes an existing directory only
+    return _PlanWorkspace(
+        stacks_dir=outdir / "stacks",
         binary=os.environ.get("TERRAFORM_BINARY_NAME", "terraform"),
         synth=[
             sys.executable,
