@@ -311,3 +311,38 @@ def test_raising_a_generation_rotates_exactly_that_holder_s_keys(holder, applied
         n for n in by_type(after, "aws_ecs_task_definition") if n.split("__")[1].startswith(f"{holder}_")
     }
     assert tasks == expected
+
+
+@pytest.mark.parametrize(
+    ("reference", "valid"),
+    [("terraform_data.generation", True), ("${terraform_data.generation}", False)],
+    ids=["plain address", "interpolation"],
+)
+def test_terraform_takes_only_plain_addresses_in_depends_on_and_replace_triggered_by(
+    reference: str, valid: bool, tmp_path: Path
+) -> None:
+    """Why infrakit/constructs/key_rotation.py `address()` exists: Terraform 1.11 refuses, in JSON
+    syntax, the `${...}` form that cdktn writes for a construct or its fqn in these two places.
+    Cannot prove: other Terraform or OpenTofu versions."""
+    config = {
+        "resource": {
+            "terraform_data": {
+                "generation": {"input": 1},
+                "key": {"input": "k", "lifecycle": {"replace_triggered_by": [reference]}},
+                "reader": {"input": "r", "depends_on": [reference.replace("generation", "key")]},
+            }
+        }
+    }
+    (tmp_path / "main.tf.json").write_text(json.dumps(config))
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    result = subprocess.run(
+        [tool("terraform"), "validate", "-no-color"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode == 0) is valid, result.stdout + result.stderr
+    if not valid:
+        assert "A single static variable reference is required" in result.stderr + result.stdout

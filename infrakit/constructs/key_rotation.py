@@ -31,7 +31,7 @@ def address(resource: TerraformResource) -> str:
     """`TYPE.NAME`, a plain reference. `depends_on` and `replace_triggered_by` take only static
     references: Terraform 1.11 refuses an interpolation such as `${terraform_data.x}` there ("A
     single static variable reference is required"; "Invalid expression"), which is what cdktn
-    writes for a construct or its `fqn` (tests/test_key_rotation.py runs both forms)."""
+    writes for a construct or its `fqn` (tests/test_key_rotation.py gives both forms to Terraform)."""
     return f"{resource.terraform_resource_type}.{resource.friendly_unique_id}"
 
 
