@@ -4,7 +4,7 @@ the environment's monitoring to what runs on AWS."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
@@ -16,6 +16,10 @@ from infrakit.constructs.aws.stored_secret import StoredSecret
 from infrakit.constructs.secret_value import SecretValue
 from infrakit.contract import ALIASES, SENSITIVE, ConnectionContract
 from infrakit.stacks.platforms import Platforms
+
+if TYPE_CHECKING:
+    from infrakit.constructs.aws.load_balancer import PublicLoadBalancer
+    from infrakit.stacks.roles import AppService, Cache
 
 # Outbound ports each managed backend needs from the tasks (all over TLS).
 EGRESS_BY_BACKEND = {
@@ -34,8 +38,8 @@ def fargate_app_service(
     config: FargateApi | FargateWorker,
     contract: ConnectionContract,
     platforms: Platforms,
-    cache: Any,
-    load_balancer: Any,
+    cache: Cache,
+    load_balancer: PublicLoadBalancer | None,
 ) -> FargateService:
     aws = platforms.aws
     service_name = f"{platforms.prefix}-{name}"
@@ -75,8 +79,8 @@ def fargate_app_service(
     backends = platforms.environment_backends()
     for backend in backends:
         egress += [Egress(port, description) for port, description in EGRESS_BY_BACKEND.get(backend, [])]
-    if hasattr(cache, "admit"):
-        egress.append(Egress(6379, "Redis", cidr=None, security_group_id=cache.security_group.id))
+    if cache.security_group_id is not None:
+        egress.append(Egress(6379, "Redis", cidr=None, security_group_id=cache.security_group_id))
 
     service = FargateService(
         scope,
@@ -93,8 +97,7 @@ def fargate_app_service(
         # Blue/green and canary add the second target group, the listener rules and ECS's role.
         route=load_balancer.route_for(config.deployment) if load_balancer else None,
     )
-    if hasattr(cache, "admit"):
-        cache.admit(name, service.security_group.id)
+    cache.admit(name, service.security_group.id)
     if load_balancer is not None and isinstance(config, FargateApi):
         load_balancer.forward_to(service.security_group.id, config.port)
         VpcSecurityGroupIngressRule(
@@ -114,19 +117,21 @@ def watch_environment(
     scope: Construct,
     config: EnvironmentConfig,
     platforms: Platforms,
-    services: Mapping[str, FargateService],
+    services: Mapping[str, AppService],
     *,
-    cache: Any,
-    load_balancer: Any,
+    cache: Cache,
+    load_balancer: PublicLoadBalancer | None,
 ) -> None:
     """Alarms, their topic and the dashboard, over whichever services run on AWS; each Fargate
     service gets its deployment alarms here."""
+    from infrakit.constructs.aws.elasticache import ElastiCacheRedisGroup
     from infrakit.constructs.aws.monitoring import EnvironmentMonitoring
 
     assert config.alarms is not None, "validated: an environment on AWS has [alarms]"
     aws = platforms.aws
     elasticache = config.cache if isinstance(config.cache, ElastiCacheRedis) else None
     fronted = config.api.load_balancer if isinstance(config.api, FargateApi) else None
+    on_fargate = {name: service for name, service in services.items() if isinstance(service, FargateService)}
     EnvironmentMonitoring(
         scope,
         "monitoring",
@@ -134,10 +139,10 @@ def watch_environment(
         settings=config.alarms,
         key=aws.key,
         region=aws.settings.region,
-        cluster=platforms.ecs_cluster if services else None,
-        services=services,
+        cluster=platforms.ecs_cluster if on_fargate else None,
+        services=on_fargate,
         load_balancer=load_balancer,
         health_check_path=fronted.health_check_path if fronted else None,
-        cache=cache if elasticache else None,
+        cache=cache if isinstance(cache, ElastiCacheRedisGroup) else None,
         cache_nodes=elasticache.num_cache_clusters if elasticache else 0,
     )

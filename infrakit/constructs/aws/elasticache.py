@@ -136,6 +136,8 @@ class ElastiCacheRedisGroup(Construct):
         )
         prevent_destroy(group, when=protect)
         self.group = group  # for alarms on its metrics
+        self.security_group_id: str | None = self.security_group.id
+        self.docker_service = None
         # rediss:// is TLS. Tasks use this; it is unreachable from outside the VPC. The AUTH token is
         # the password of the `default` user, named so that redis-cli accepts the URL too.
         self.redis_url = Endpoint.everywhere(

@@ -30,6 +30,8 @@ class AppContainer(Construct):
         depends_on: Sequence[ServiceContainer] = (),
     ):
         super().__init__(scope, id_)
+        # The image is built on this machine, not pulled from a registry.
+        self.repository_url: str | None = None
         secrets = {
             name: SecretValue(self, f"secret-{name}", source=ref, description=f"{id_} {name}").value
             for name, ref in sorted(config.secrets.items())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from constructs import Construct
 
 from infrakit.config.models import DockerPostgres
@@ -25,7 +27,7 @@ class PostgresContainer(Construct):
         password = SecretValue(
             self, "password", source=config.password, description="Postgres password"
         ).value
-        self.service = ServiceContainer(
+        self.docker_service = ServiceContainer(
             self,
             "service",
             network=network,
@@ -54,3 +56,7 @@ class PostgresContainer(Construct):
                 f"postgresql://{credentials}@{LOOPBACK}:{config.host_port}/{config.database}?sslmode=disable"
             ),
         )
+        # No pooler in front: migrations connect where the services do.
+        self.migration_url: Endpoint | None = None
+        self.supabase = None
+        self.service_keys: Mapping[str, Endpoint] = {}

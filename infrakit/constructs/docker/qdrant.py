@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from constructs import Construct
 
 from infrakit.config.models import DockerQdrant
@@ -30,7 +32,7 @@ class QdrantContainer(Construct):
     def __init__(self, scope: Construct, id_: str, *, network: LocalNetwork, config: DockerQdrant):
         super().__init__(scope, id_)
         api_key = SecretValue(self, "api-key", source=config.api_key, description="Qdrant API key").value
-        self.service = ServiceContainer(
+        self.docker_service = ServiceContainer(
             self,
             "service",
             network=network,
@@ -49,3 +51,5 @@ class QdrantContainer(Construct):
             from_operator=f"http://{LOOPBACK}:{config.host_port}",
         )
         self.api_key = Endpoint.everywhere(api_key)
+        # One key for every caller: the container's single static API key.
+        self.service_keys: Mapping[str, Endpoint] = {}

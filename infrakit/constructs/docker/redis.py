@@ -41,7 +41,7 @@ class RedisContainer(Construct):
         # The password reaches redis-server through the environment, not argv: arguments are
         # visible to every user of the host in `ps`.
         start = " ".join(['exec redis-server --requirepass "$REDIS_PASSWORD"', *server_arguments(config)])
-        self.service = ServiceContainer(
+        self.docker_service = ServiceContainer(
             self,
             "service",
             network=network,
@@ -65,3 +65,8 @@ class RedisContainer(Construct):
             in_network=f"redis://{DEFAULT_USER}:{password}@{ALIAS}:{PORT}/0",
             from_operator=f"redis://{DEFAULT_USER}:{password}@{LOOPBACK}:{config.host_port}/0",
         )
+        # The local network is the only boundary: no security group to admit clients through.
+        self.security_group_id: str | None = None
+
+    def admit(self, client_id: str, security_group_id: str) -> None:
+        """Nothing to do: every container on the local network reaches Redis."""

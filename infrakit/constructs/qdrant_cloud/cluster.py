@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
@@ -109,6 +109,8 @@ class QdrantCloudCluster(Construct):
         self.service_api_keys = {
             service: Endpoint.everywhere(key.key) for service, key in service_keys.items()
         }
+        self.service_keys: Mapping[str, Endpoint] = self.service_api_keys
+        self.docker_service = None
 
     def _package(self, config: QdrantCloud) -> tuple[str, TerraformResourceLifecycle | None]:
         """The package id, looked up by name at plan time when the environment names a package."""

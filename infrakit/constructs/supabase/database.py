@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from constructs import Construct
@@ -38,6 +39,15 @@ PUBLISHABLE_KEY_PRESENT = {
         "(Project Settings > API Keys > Publishable key), then apply again."
     ),
 }
+
+
+@dataclass(frozen=True)
+class SupabaseEndpoints:
+    """The project's API address and keys, for the contract's supabase_* values."""
+
+    url: Endpoint
+    publishable_key: Endpoint
+    secret_key: Endpoint  # the operator's
 
 
 class SupabaseDatabase(Construct):
@@ -99,7 +109,7 @@ class SupabaseDatabase(Construct):
             Fn.replace(pooler.connection_string("transaction"), PASSWORD_PLACEHOLDER, password)
         )
         # Migrations hold a session advisory lock, which the transaction pooler cannot keep.
-        self.database_migration_url = _pooler_endpoint(
+        self.migration_url: Endpoint | None = _pooler_endpoint(
             Fn.replace(pooler.session_connection_string(), PASSWORD_PLACEHOLDER, password)
         )
         # Supabase has no URL attribute; every project's API lives at this address.
@@ -109,9 +119,15 @@ class SupabaseDatabase(Construct):
             Token.as_string(Fn.nonsensitive(keys.publishable_key))
         )
         self.supabase_secret_key = Endpoint.everywhere(secret_keys[OPERATOR].api_key)
-        self.service_secret_keys = {
+        self.supabase: SupabaseEndpoints | None = SupabaseEndpoints(
+            url=self.supabase_url,
+            publishable_key=self.supabase_publishable_key,
+            secret_key=self.supabase_secret_key,
+        )
+        self.service_keys: Mapping[str, Endpoint] = {
             service: Endpoint.everywhere(secret_keys[service].api_key) for service in services
         }
+        self.docker_service = None
 
     def _settings(self, ref: str, config: SupabasePostgres) -> None:
         """Manage only the settings the environment names; Supabase keeps its defaults for the rest."""
