@@ -257,7 +257,7 @@ def cluster_stack(services: tuple[str, ...] = ("api", "worker"), **config: Any) 
     )
     TerraformOutput(stack, "qdrant_url", value=built.qdrant_url.in_network)
     TerraformOutput(stack, "api_key", value=built.api_key.in_network)
-    for service, endpoint in built.service_api_keys.items():
+    for service, endpoint in built.service_keys.items():
         TerraformOutput(stack, f"key_{service}", value=endpoint.in_network)
     document = synth(stack)
     return document, {name: output["value"] for name, output in document["output"].items()}

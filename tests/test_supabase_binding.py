@@ -203,8 +203,16 @@ def database_stack(**config: Any) -> tuple[dict[str, Any], dict[str, str]]:
         services=["api", "worker"],
         rotation=_rotation(stack),
     )
+    supabase = database.supabase
+    assert supabase is not None
+    endpoints = {
+        "database_url": database.database_url,
+        "supabase_url": supabase.url,
+        "supabase_publishable_key": supabase.publishable_key,
+        "supabase_secret_key": supabase.secret_key,
+    }
     for name in CONTRACT:
-        TerraformOutput(stack, name, value=getattr(database, name).in_network)
+        TerraformOutput(stack, name, value=endpoints[name].in_network)
     document = synth(stack)
     return document, {name: document["output"][name]["value"] for name in CONTRACT}
 

@@ -106,10 +106,9 @@ class QdrantCloudCluster(Construct):
 
         self.qdrant_url = Endpoint.everywhere(self.cluster.rest_url)
         self.api_key = Endpoint.everywhere(operator.key)
-        self.service_api_keys = {
+        self.service_keys: Mapping[str, Endpoint] = {
             service: Endpoint.everywhere(key.key) for service, key in service_keys.items()
         }
-        self.service_keys: Mapping[str, Endpoint] = self.service_api_keys
         self.docker_service = None
 
     def _package(self, config: QdrantCloud) -> tuple[str, TerraformResourceLifecycle | None]:

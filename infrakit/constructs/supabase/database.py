@@ -112,17 +112,12 @@ class SupabaseDatabase(Construct):
         self.migration_url: Endpoint | None = _pooler_endpoint(
             Fn.replace(pooler.session_connection_string(), PASSWORD_PLACEHOLDER, password)
         )
-        # Supabase has no URL attribute; every project's API lives at this address.
-        self.supabase_url = Endpoint.everywhere(f"https://{ref}.supabase.co")
-        # The provider marks every key sensitive; a publishable key is meant for browsers.
-        self.supabase_publishable_key = Endpoint.everywhere(
-            Token.as_string(Fn.nonsensitive(keys.publishable_key))
-        )
-        self.supabase_secret_key = Endpoint.everywhere(secret_keys[OPERATOR].api_key)
         self.supabase: SupabaseEndpoints | None = SupabaseEndpoints(
-            url=self.supabase_url,
-            publishable_key=self.supabase_publishable_key,
-            secret_key=self.supabase_secret_key,
+            # Supabase has no URL attribute; every project's API lives at this address.
+            url=Endpoint.everywhere(f"https://{ref}.supabase.co"),
+            # The provider marks every key sensitive; a publishable key is meant for browsers.
+            publishable_key=Endpoint.everywhere(Token.as_string(Fn.nonsensitive(keys.publishable_key))),
+            secret_key=Endpoint.everywhere(secret_keys[OPERATOR].api_key),
         )
         self.service_keys: Mapping[str, Endpoint] = {
             service: Endpoint.everywhere(secret_keys[service].api_key) for service in services
