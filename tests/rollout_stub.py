@@ -51,11 +51,15 @@ def deployment(
     status: str = "PRIMARY",
     reason: str | None = None,
     failed: int = 0,
+    id_: str | None = None,
+    task_definition_arn: str | None = None,
 ) -> dict[str, Any]:
+    """One deployment as DescribeServices reports it; `id_` and `task_definition_arn` default to
+    this module's dev naming."""
     found = {
-        "id": f"ecs-svc/{revision}00000000000000{len(service)}",
+        "id": id_ or f"ecs-svc/{revision}00000000000000{len(service)}",
         "status": status,
-        "taskDefinition": task_definition(service, revision),
+        "taskDefinition": task_definition_arn or task_definition(service, revision),
         "desiredCount": desired,
         "pendingCount": max(desired - running, 0),
         "runningCount": running,

@@ -28,6 +28,7 @@ from infrakit.config.loader import load_environment
 from infrakit.deploy import drill
 from infrakit.deploy.rollout import Timing
 from infrakit.deploy.serving import rollout_target
+from tests import rollout_stub
 from tests.conftest import ENVIRONMENTS, offline_client
 from tests.rollout_stub import ACCOUNT, CIRCUIT_BREAKER, REGION
 
@@ -128,22 +129,18 @@ def deployment(
     reason: str | None = None,
     desired: int = 2,
 ) -> dict[str, Any]:
-    found: dict[str, Any] = {
-        "id": id_ or {ORIGINAL: BEFORE_ID, DRILL: DRILL_ID}[revision],
-        "status": status,
-        "taskDefinition": task_definition(revision),
-        "desiredCount": desired,
-        "pendingCount": max(desired - running, 0),
-        "runningCount": running,
-        "failedTasks": failed,
-        "createdAt": "2026-12-05T22:00:00Z",
-        "updatedAt": "2026-12-05T22:01:00Z",
-        "launchType": "FARGATE",
-        "rolloutState": state,
-    }
-    if reason:
-        found["rolloutStateReason"] = reason
-    return found
+    return rollout_stub.deployment(
+        "api",
+        revision,
+        state,
+        running,
+        desired,
+        status=status,
+        reason=reason,
+        failed=failed,
+        id_=id_ or {ORIGINAL: BEFORE_ID, DRILL: DRILL_ID}[revision],
+        task_definition_arn=task_definition(revision),
+    )
 
 
 def service(*deployments: dict[str, Any], breaker: bool = True, desired: int = 2) -> dict[str, Any]:
