@@ -38,6 +38,7 @@ SENSITIVE = frozenset(
         "redis_url",
         "qdrant_api_key",
         "supabase_secret_key",
+        "neo4j_password",
     }
 )
 
@@ -63,6 +64,10 @@ class ConnectionContract:
     supabase_publishable_key: Endpoint | None = None
     # Each service gets its own secret key; the stack output is the operator's.
     supabase_secret_key: Endpoint | None = None
+    # Where [graph] is present: neo4j:// locally, neo4j+s:// on Aura.
+    neo4j_uri: Endpoint | None = None
+    neo4j_username: Endpoint | None = None
+    neo4j_password: Endpoint | None = None
 
     def values(self) -> list[tuple[str, Endpoint]]:
         """(name, endpoint) for every value this environment provides, in a stable order."""

@@ -23,6 +23,8 @@ from infrakit.config.aws import (
     RemoteState,
 )
 from infrakit.config.collections import CollectionSpec, unique_names
+from infrakit.config.graph import GraphSchema
+from infrakit.config.neo4j_aura import AuraNeo4j
 from infrakit.config.qdrant_cloud import QdrantCloud
 from infrakit.config.supabase import SupabasePostgres
 from infrakit.config.types import (
@@ -34,7 +36,8 @@ from infrakit.config.types import (
     SecretRef,
 )
 
-SERVICES = ("database", "cache", "vector_store", "api", "worker")
+# `graph` is optional: an environment without [graph] has no Neo4j.
+SERVICES = ("database", "cache", "vector_store", "graph", "api", "worker")
 AWS_BACKENDS = frozenset({"elasticache", "fargate"})
 
 # The connection contract's names. api and worker receive them, upper-cased, as environment.
@@ -48,6 +51,9 @@ CONTRACT_VARIABLES = frozenset(
         "SUPABASE_URL",
         "SUPABASE_PUBLISHABLE_KEY",
         "SUPABASE_SECRET_KEY",
+        "NEO4J_URI",
+        "NEO4J_USERNAME",
+        "NEO4J_PASSWORD",
         # Aliases kept for one release (infrakit/contract.py ALIASES).
         "SUPABASE_ANON_KEY",
         "SUPABASE_SERVICE_ROLE_KEY",
@@ -92,9 +98,21 @@ class DockerQdrant(ContainerSizing):
     collections: Annotated[list[CollectionSpec], AfterValidator(unique_names)] = []
 
 
+class DockerNeo4j(ContainerSizing, GraphSchema):
+    """Neo4j 5 community in local Docker."""
+
+    backend: Literal["docker"]
+    bolt_host_port: Port = 7687
+    http_host_port: Port = 7474
+    password: SecretRef = GENERATED
+    heap_mb: int = Field(gt=0)
+    page_cache_mb: int = Field(gt=0)
+
+
 DatabaseConfig = Annotated[DockerPostgres | SupabasePostgres, Field(discriminator="backend")]
 CacheConfig = Annotated[DockerRedis | ElastiCacheRedis, Field(discriminator="backend")]
 VectorStoreConfig = Annotated[DockerQdrant | QdrantCloud, Field(discriminator="backend")]
+GraphConfig = Annotated[DockerNeo4j | AuraNeo4j, Field(discriminator="backend")]
 
 
 # ----------------------------------------------------------------------------- app services
@@ -307,6 +325,8 @@ class EnvironmentConfig(Model):
     database: DatabaseConfig
     cache: CacheConfig
     vector_store: VectorStoreConfig
+    # Optional: without it the environment has no graph database.
+    graph: GraphConfig | None = None
     api: ApiConfig
     worker: WorkerConfig
     # Required when a service runs on AWS.
@@ -319,7 +339,8 @@ class EnvironmentConfig(Model):
 
     @property
     def services(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in SERVICES}
+        """Each service the environment has, by name (`graph` only where [graph] is present)."""
+        return {name: service for name in SERVICES if (service := getattr(self, name)) is not None}
 
     @property
     def uses_aws(self) -> bool:
@@ -335,7 +356,8 @@ class EnvironmentConfig(Model):
                 {"services": ", ".join(on_aws)},
             )
         on_fargate = [n for n in ("api", "worker") if self.services[n].backend == "fargate"]
-        on_docker = [n for n in ("database", "cache", "vector_store") if self.services[n].backend == "docker"]
+        stores = ("database", "cache", "vector_store", "graph")
+        on_docker = [n for n in stores if n in self.services and self.services[n].backend == "docker"]
         if on_fargate and on_docker:
             raise PydanticCustomError(
                 "unreachable_backend",

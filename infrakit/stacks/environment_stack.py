@@ -1,4 +1,4 @@
-"""EnvironmentStack: database, vector store, cache/queue, api and worker, for one environment.
+"""EnvironmentStack: database, vector store, cache/queue, graph store, api and worker, for one environment.
 
 The topology is written once; each service's backend comes from the environment's config, built by
 its row in infrakit/stacks/roles.py. Backend modules are imported only when used, so that a local
@@ -42,6 +42,7 @@ class EnvironmentStack(TerraformStack):
         database = BUILDERS.database[config.database.backend](site, config.database)
         cache = BUILDERS.cache[config.cache.backend](site, config.cache)
         vector_store = BUILDERS.vector_store[config.vector_store.backend](site, config.vector_store)
+        graph_store = BUILDERS.graph_store[config.graph.backend](site, config.graph) if config.graph else None
         load_balancer = self._load_balancer()
         supabase = database.supabase
         contract = ConnectionContract(
@@ -53,8 +54,11 @@ class EnvironmentStack(TerraformStack):
             supabase_url=supabase.url if supabase else None,
             supabase_publishable_key=supabase.publishable_key if supabase else None,
             supabase_secret_key=supabase.secret_key if supabase else None,
+            neo4j_uri=graph_store.neo4j_uri if graph_store else None,
+            neo4j_username=graph_store.username if graph_store else None,
+            neo4j_password=graph_store.password if graph_store else None,
         )
-        stores = Stores(database, cache, vector_store, load_balancer)
+        stores = Stores(database, cache, vector_store, graph_store, load_balancer)
         services = self._app_services(site, contract, stores)
         if self.environment.config.uses_aws:
             from infrakit.stacks.fargate_wiring import watch_environment

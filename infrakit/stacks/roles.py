@@ -18,6 +18,7 @@ from infrakit.config.models import (
     ApiConfig,
     CacheConfig,
     DatabaseConfig,
+    GraphConfig,
     VectorStoreConfig,
     WorkerConfig,
 )
@@ -78,6 +79,17 @@ class VectorStore(Protocol):
     def docker_service(self) -> ServiceContainer | None: ...
 
 
+class GraphStore(Protocol):
+    @property
+    def neo4j_uri(self) -> Endpoint: ...
+    @property
+    def username(self) -> Endpoint: ...
+    @property
+    def password(self) -> Endpoint: ...
+    @property
+    def docker_service(self) -> ServiceContainer | None: ...
+
+
 class AppService(Protocol):
     @property
     def repository_url(self) -> str | None:
@@ -104,6 +116,7 @@ class Stores:
     database: Database
     cache: Cache
     vector_store: VectorStore
+    graph_store: GraphStore | None
     load_balancer: PublicLoadBalancer | None
 
 
@@ -195,6 +208,7 @@ def _app_container(
         stores.database.docker_service,
         stores.cache.docker_service,
         stores.vector_store.docker_service,
+        stores.graph_store.docker_service if stores.graph_store else None,
     )
     return AppContainer(
         site.scope,
@@ -231,6 +245,7 @@ class Builders:
     database: Mapping[str, Callable[[Site, DatabaseConfig], Database]]
     cache: Mapping[str, Callable[[Site, CacheConfig], Cache]]
     vector_store: Mapping[str, Callable[[Site, VectorStoreConfig], VectorStore]]
+    graph_store: Mapping[str, Callable[[Site, GraphConfig], GraphStore]]
     app_service: Mapping[str, Callable[[Site, str, AppConfig, ConnectionContract, Stores], AppService]]
 
 
@@ -238,5 +253,7 @@ BUILDERS = Builders(
     database={"docker": _postgres_container, "supabase": _supabase_database},
     cache={"docker": _redis_container, "elasticache": _elasticache_redis},
     vector_store={"docker": _qdrant_container, "qdrant_cloud": _qdrant_cloud_cluster},
+    # Rows added by the Neo4j backends: "docker" (Neo4j community) and "aura" (AuraDB).
+    graph_store={},
     app_service={"docker": _app_container, "fargate": _fargate_service},
 )
