@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import types
+import typing
 from pathlib import Path
 
 # Set to 1 to load the provider packages the usual way (slow; for comparison and troubleshooting).
@@ -23,6 +25,55 @@ def configure() -> None:
     prefer_bundled_node()
     load_provider_modules_on_demand()
     skip_creation_stacks()
+
+
+# Set to 1 to run jsii's runtime type checks in a synth (the tests' in-process synths always do).
+TYPE_CHECKS_VARIABLE = "INFRAKIT_JSII_TYPE_CHECKS"
+
+
+def skip_runtime_type_checks() -> None:
+    """Skip jsii's runtime type checks of construct arguments, as `python -O` does, without -O.
+
+    Generated bindings check each argument against its annotation on every call, behind
+    `if __debug__:` (jsii/_type_checking.py: "When running with python -O ... check_type is never
+    called"): measured at 12% of the CPU of a cold synth of every environment. infrakit's calls into the bindings are checked by
+    mypy --strict instead, and the tests synthesize every environment with the checks on
+    (tests/test_fast_synth.py). -O itself would also drop infrakit's own asserts and need optimized
+    bytecode for the 750 MB AWS provider. Must run before the first CDK import: the bindings import
+    `check_type` and `cached_type_hints` by value.
+    """
+    if os.environ.get(TYPE_CHECKS_VARIABLE) == "1":
+        return
+    from jsii import _type_checking
+
+    _type_checking.check_type = _unchecked
+    _type_checking.cached_type_hints = _no_hints
+    # cdktn's bindings predate jsii/_type_checking.py: they carry their own module-level check_type
+    # and resolve the hints with typing.get_type_hints on every call, both looked up at call time
+    # in the module's own namespace (publication hides it behind the `cdktn` module users see).
+    import cdktn
+
+    namespace = cdktn.App.__init__.__globals__
+    typing_without_hints = types.ModuleType("typing")
+    typing_without_hints.__dict__.update(typing.__dict__)
+    typing_without_hints.get_type_hints = _no_hints  # type: ignore[attr-defined]
+    namespace.update(check_type=_unchecked, typing=typing_without_hints)
+
+
+class _NoHints(dict[str, object]):
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+_NO_HINTS = _NoHints()
+
+
+def _unchecked(argname: str, value: object, expected_type: object) -> None:
+    return None
+
+
+def _no_hints(stub: object) -> _NoHints:
+    return _NO_HINTS
 
 
 def prefer_bundled_node() -> None:

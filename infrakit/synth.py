@@ -50,6 +50,7 @@ def synthesize(environments: Sequence[Environment], outdir: str | Path | None = 
 
 def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
     jsii_node.configure()
+    jsii_node.skip_runtime_type_checks()
     # Imported here so that configuration errors are reported before jsii and Node start.
     from infrakit.cdk import App
     from infrakit.stacks.environment_stack import EnvironmentStack

@@ -4,7 +4,8 @@
 
 - naive peer: the same stacks as a plain cdktn app builds them: provider packages loaded the
   usual way (INFRAKIT_EAGER_PROVIDER_IMPORTS=1, so jsii's Node loads every provider submodule),
-  no synth cache, and cdktn's creation stacks recorded as cdktn does by default;
+  no synth cache, cdktn's creation stacks recorded and jsii's runtime type checks run, as cdktn
+  and jsii do by default;
   every environment;
 - cold: every environment, provider modules loaded on demand, empty output directory;
 - local: the local environment alone, empty output directory;
@@ -58,6 +59,7 @@ def main() -> None:
                 "INFRAKIT_EAGER_PROVIDER_IMPORTS": "1",
                 "INFRAKIT_SYNTH_CACHE": "0",
                 "CDKTN_DISABLE_CREATION_STACK": "0",
+                "INFRAKIT_JSII_TYPE_CHECKS": "1",
             }
             results["baseline"].append(run(fresh(base, "baseline"), **eager))
             results["cold"].append(run(fresh(base, "cold")))

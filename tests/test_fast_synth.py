@@ -34,6 +34,8 @@ def synth_counting_modules(tmp_path: Path, *names: str, eager: bool) -> tuple[Pa
         "LOADED_PROVIDER_MODULES": str(counts),
         "INFRAKIT_SYNTH_CACHE": "0",
         "INFRAKIT_EAGER_PROVIDER_IMPORTS": "1" if eager else "0",
+        # The usual way also runs jsii's runtime type checks, which a synth skips by default.
+        "INFRAKIT_JSII_TYPE_CHECKS": "1" if eager else "0",
     }
     result = subprocess.run(
         [PYTHON, "main.py", *names, "--outdir", str(tmp_path / "out")],
@@ -48,10 +50,53 @@ def synth_counting_modules(tmp_path: Path, *names: str, eager: bool) -> tuple[Pa
 
 
 def test_provider_modules_loaded_the_usual_way_give_byte_identical_output(synthesized, tmp_path):
-    """Every environment, with every one of the ~2,400 AWS submodules loaded the usual way."""
+    """Every environment, with every one of the ~2,400 AWS submodules loaded the usual way and
+    jsii's runtime type checks on, gives the bytes of a default synth (checks skipped).
+
+    It cannot prove that a construct argument of the wrong type would fail the same way with the
+    checks skipped: mypy --strict checks those calls, and the in-process synths of the tests run
+    with the checks on (test_jsii_type_checks_run_only_when_asked)."""
     outdir, loaded = synth_counting_modules(tmp_path, eager=True)
     assert loaded > 2000
     assert tree(outdir) == tree(synthesized)
+
+
+# Counts typeguard's checks, which jsii's check_type calls for every checked argument.
+CHECKS_PROBE = """
+import sys
+from pathlib import Path
+import typeguard
+from infrakit.config.loader import load_environment
+from infrakit.synth import synthesize
+calls = []
+check_type = typeguard.check_type
+typeguard.check_type = lambda *args, **kwargs: calls.append(1) or check_type(*args, **kwargs)
+synthesize([load_environment(Path("environments/local.toml"))], sys.argv[1])
+print(len(calls))
+"""
+
+
+@pytest.mark.parametrize(("asked", "checked"), [(None, False), ("1", True)])
+def test_jsii_type_checks_run_only_when_asked(tmp_path, asked, checked):
+    """A synth skips jsii's runtime type checks unless INFRAKIT_JSII_TYPE_CHECKS=1: each check
+    jsii runs is a call to typeguard.check_type (jsii/_type_checking.py), counted here. The tests'
+    own in-process synths (conftest.synth) never skip them.
+
+    It cannot prove the checks would have caught anything: the shipped stacks pass them either way."""
+    env = {k: v for k, v in os.environ.items() if k != "INFRAKIT_JSII_TYPE_CHECKS"}
+    if asked is not None:
+        env["INFRAKIT_JSII_TYPE_CHECKS"] = asked
+    result = subprocess.run(
+        [PYTHON, "-c", CHECKS_PROBE, str(tmp_path / "out")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    checks = int(result.stdout.split()[-1])
+    assert checks > 100 if checked else checks == 0
 
 
 def test_node_loads_only_the_provider_submodules_a_stack_uses(tmp_path):
