@@ -36,11 +36,11 @@ def skip_runtime_type_checks() -> None:
 
     Generated bindings check each argument against its annotation on every call, behind
     `if __debug__:` (jsii/_type_checking.py: "When running with python -O ... check_type is never
-    called"): measured at 12% of the CPU of a cold synth of every environment. infrakit's calls into the bindings are checked by
-    mypy --strict instead, and the tests synthesize every environment with the checks on
-    (tests/test_fast_synth.py). -O itself would also drop infrakit's own asserts and need optimized
-    bytecode for the 750 MB AWS provider. Must run before the first CDK import: the bindings import
-    `check_type` and `cached_type_hints` by value.
+    called"): 12% of the CPU of a cold synth of every environment, measured. infrakit's calls
+    into the bindings are checked by mypy --strict instead, and the tests synthesize every
+    environment with the checks on (tests/test_fast_synth.py). -O itself would also drop
+    infrakit's own asserts and need optimized bytecode for the 750 MB AWS provider. Must run before
+    the first CDK import: the bindings import `check_type` and `cached_type_hints` by value.
     """
     if os.environ.get(TYPE_CHECKS_VARIABLE) == "1":
         return
