@@ -1,9 +1,10 @@
 """The policy gate: checkov on synthesized stacks (built-in and custom policies) and a secret
 scan of the stacks and the repository. Offline, and the same in tests, scripts/scan.sh and CI.
 
-  python -m infrakit.policy_gate [--stacks cdktf.out/stacks] [--reports reports]
+  python -m infrakit.policy_gate [--stacks cdktf.out/stacks] [--reports reports] [--list-passed]
 
-Exit status 0 only when nothing failed. SARIF goes to reports/checkov.sarif.
+Exit status 0 only when nothing failed. SARIF goes to reports/checkov.sarif, checkov's JSON report
+to reports/results_json.json (failed checks and totals; every passed check too with --list-passed).
 """
 
 from __future__ import annotations
@@ -101,12 +102,16 @@ class GateResult:
     returncode: int
 
 
-def run_gate(stacks: Path, *, root: Path, repository: Path, reports: Path) -> GateResult:
+def run_gate(
+    stacks: Path, *, root: Path, repository: Path, reports: Path, list_passed: bool = False
+) -> GateResult:
     """One checkov run: IaC checks (built-in and custom) on the stacks, and the secret scan of
     the stacks and the repository. One run because each checkov start costs seconds.
 
     Secrets are looked for in every file (--enable-secret-scan-all-files): by default checkov
     skips .toml and .tf.json. Inline `checkov:skip=CKV_SECRET_n` comments mark test values.
+    `list_passed` runs checkov without --quiet, so that reports/results_json.json lists every
+    passed (and skipped) check, not only their totals; the outcome and the summary are the same.
     """
     import tempfile
 
@@ -118,7 +123,7 @@ def run_gate(stacks: Path, *, root: Path, repository: Path, reports: Path) -> Ga
             "-d", str(copy), "-d", str(repository.resolve()),
             "--framework", "terraform_json", "secrets", "github_actions", "--enable-secret-scan-all-files",
             "--config-file", str(root / ".checkov.yaml"),
-            "--skip-download", "--compact", "--quiet",
+            "--skip-download", "--compact", *([] if list_passed else ["--quiet"]),
             "-o", "json", "-o", "sarif", "--output-file-path", str(reports),
         ]  # fmt: skip
         if (root / "policies").is_dir():
@@ -172,11 +177,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=Path, default=Path("reports"))
     parser.add_argument("--root", type=Path, default=Path("."), help="where .checkov.yaml and policies/ are")
     parser.add_argument("--repository", type=Path, default=Path("."), help="tree to scan for secrets")
+    parser.add_argument(
+        "--list-passed",
+        action="store_true",
+        help="list passed checks in the JSON report, not only their total",
+    )
     args = parser.parse_args(argv)
     if not any(args.stacks.glob("*/cdk.tf.json")):
         print(f"scan: no synthesized stacks in {args.stacks}: run `python main.py` first", file=sys.stderr)
         return 2
-    gate = run_gate(args.stacks, root=args.root, repository=args.repository, reports=args.reports)
+    gate = run_gate(
+        args.stacks,
+        root=args.root,
+        repository=args.repository,
+        reports=args.reports,
+        list_passed=args.list_passed,
+    )
     iac = gate.iac
     print(
         f"checkov: {iac.passed} passed, {iac.failed} failed, {iac.skipped} skipped, "

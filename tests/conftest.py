@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +150,42 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Path:
             assert result.returncode == 0, result.stderr
             (shared / "complete").touch()
     return outdir
+
+
+@dataclass(frozen=True)
+class GateRun:
+    result: subprocess.CompletedProcess[str]
+    reports: Path  # checkov.sarif and results_json.json
+
+    def report(self, check_type: str) -> dict[str, Any]:
+        """checkov's JSON report for one framework: terraform_json, secrets or github_actions."""
+        raw = json.loads((self.reports / "results_json.json").read_text())
+        reports = raw if isinstance(raw, list) else [raw]
+        return next(item for item in reports if item["check_type"] == check_type)
+
+
+@pytest.fixture(scope="session")
+def gate_on_synthesized(synthesized: Path, tmp_path_factory: pytest.TempPathFactory) -> GateRun:
+    """The policy gate's CLI on every synthesized stack and the repository, run once (checkov takes
+    seconds to start) and shared across xdist workers like `synthesized`. --list-passed makes its
+    JSON report list every passed check, which the tests of checkov and of the custom policies read."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent / "policy_gate" if worker else base / "policy_gate"
+    shared.mkdir(exist_ok=True)
+    args = [
+        PYTHON, "-m", "infrakit.policy_gate", "--list-passed",
+        "--stacks", str(synthesized / "stacks"), "--reports", str(shared / "reports"),
+        "--root", str(ROOT), "--repository", str(ROOT),
+    ]  # fmt: skip
+    with open(shared / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (shared / "result.json").exists():
+            run = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=900)
+            saved = {"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}
+            (shared / "result.json").write_text(json.dumps(saved))
+    saved = json.loads((shared / "result.json").read_text())
+    return GateRun(subprocess.CompletedProcess(args, **saved), shared / "reports")
 
 
 @pytest.fixture(scope="session")

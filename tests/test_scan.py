@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.conftest import PYTHON, ROOT
+from tests.conftest import PYTHON, ROOT, GateRun
 
 # Shaped like an AWS access key id, which checkov's secret detectors recognise.
 PLANTED = "AKIAZ7Q3M4N5P6R2S8T1"  # checkov:skip=CKV_SECRET_2: test value
@@ -33,14 +33,20 @@ def only_stack(synthesized: Path, tmp_path: Path, env: str) -> Path:
     return stacks
 
 
-def test_the_gate_passes_on_every_environment_and_the_repository(synthesized, tmp_path):
-    result = gate(synthesized / "stacks", tmp_path / "reports", ROOT)
+def test_the_gate_passes_on_every_environment_and_the_repository(gate_on_synthesized: GateRun):
+    # The shared run (tests/conftest.py) of `gate(synthesized / "stacks", ..., ROOT)` with --list-passed.
+    result = gate_on_synthesized.result
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 failed, 0 skipped, 0 parsing errors" in result.stdout
     assert "secrets in synthesized stacks: 0 found" in result.stdout
     assert "secrets in repository: 0 found" in result.stdout
-    sarif = json.loads((tmp_path / "reports" / "checkov.sarif").read_text())
+    sarif = json.loads((gate_on_synthesized.reports / "checkov.sarif").read_text())
     assert sarif["version"] == "2.1.0" and sarif["runs"]
+    # --list-passed lists every passed check in the JSON report; the printed total counts the same.
+    iac = gate_on_synthesized.report("terraform_json")
+    passed = len(iac["results"]["passed_checks"])
+    assert passed == iac["summary"]["passed"] > 0
+    assert f"checkov: {passed} passed, 0 failed" in result.stdout
 
 
 def test_a_secret_planted_in_a_synthesized_file_fails_with_its_location(synthesized, tmp_path):
@@ -82,3 +88,7 @@ def test_a_failed_policy_fails_the_gate(synthesized, tmp_path):
     assert result.returncode == 1
     assert "FAILED CKV_AWS_30" in result.stdout
     assert "prod/cdk.tf.json" in result.stdout
+    # Without --list-passed, checkov runs --quiet: its JSON report has the failures and totals only.
+    iac = GateRun(result, tmp_path / "reports").report("terraform_json")
+    assert "passed_checks" not in iac["results"] and iac["summary"]["passed"] > 0
+    assert "CKV_AWS_30" in {check["check_id"] for check in iac["results"]["failed_checks"]}
