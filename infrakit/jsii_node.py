@@ -51,9 +51,9 @@ def skip_runtime_type_checks() -> None:
     # cdktn's bindings predate jsii/_type_checking.py: they carry their own module-level check_type
     # and resolve the hints with typing.get_type_hints on every call, both looked up at call time
     # in the module's own namespace (publication hides it behind the `cdktn` module users see).
-    import cdktn
+    from infrakit.cdk import App
 
-    namespace = cdktn.App.__init__.__globals__
+    namespace = App.__init__.__globals__
     typing_without_hints = types.ModuleType("typing")
     typing_without_hints.__dict__.update(typing.__dict__)
     typing_without_hints.get_type_hints = _no_hints  # type: ignore[attr-defined]
