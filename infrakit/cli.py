@@ -5,8 +5,9 @@
   drift         plan every stack; exit 2 when what is deployed differs from the configuration
   migrate       show migration status; --apply applies, --dry-run prints the SQL
   collections   create missing Qdrant collections, report ones that differ from config
+  graph         create missing Neo4j constraints and indexes, report ones that differ from config
   validate      check every service the environment defines
-  bootstrap     migrate --apply, collections, validate: what scripts/setup.sh runs after deploy
+  bootstrap     migrate --apply, collections, graph, validate: what scripts/setup.sh runs after deploy
 
 Exit codes: 0 success, 1 a step failed, 2 usage or configuration error, 3 not ready to deploy,
 130 interrupted (Ctrl-C). `drift` exits as `terraform plan -detailed-exitcode`: 0 no changes,
@@ -192,7 +193,7 @@ def _parser() -> argparse.ArgumentParser:
     drill.add_argument("--confirm", metavar="ENV", help="the environment's name again (prod needs it)")
     for name, help_text in (
         ("migrate", "migration status; --apply applies pending migrations"),
-        ("bootstrap", "migrate --apply, collections, validate"),
+        ("bootstrap", "migrate --apply, collections, graph, validate"),
     ):
         sub = command(name, help_text)
         sub.add_argument("--migrations-dir", type=Path, default=Path("supabase/migrations"))
@@ -204,12 +205,16 @@ def _parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="do nothing (exit 0) when the environment has no endpoints yet",
             )
-    for name in ("collections", "bootstrap"):
-        sub = commands.choices.get(name) or command(name, "create or check Qdrant collections")
+    for name, what in (
+        ("collections", "Qdrant collections"),
+        ("graph", "Neo4j constraints and indexes"),
+        ("bootstrap", "collections and Neo4j constraints and indexes"),
+    ):
+        sub = commands.choices.get(name) or command(name, f"create or check {what}")
         sub.add_argument(
             "--recreate-mismatched",
             action="store_true",
-            help="DROP and recreate collections whose config differs (their data is lost)",
+            help=f"DROP and recreate {what} whose config differs (a collection's data is lost)",
         )
         if name == "collections":  # bootstrap's --timeout, added below, serves all its steps
             sub.add_argument(
@@ -218,13 +223,20 @@ def _parser() -> argparse.ArgumentParser:
                 default=5.0,
                 help="seconds per request to Qdrant, rounded up to whole seconds (default: %(default)s)",
             )
+        if name == "graph":
+            sub.add_argument(
+                "--timeout",
+                type=positive_seconds,
+                default=5.0,
+                help="seconds for the connection to Neo4j (default: %(default)s)",
+            )
     for name in ("validate", "bootstrap"):
         sub = commands.choices.get(name) or command(name, "check every service the environment defines")
         if name == "validate":
             sub.add_argument(
                 "--service",
                 action="append",
-                choices=("postgres", "redis", "qdrant", "supabase"),
+                choices=("postgres", "redis", "qdrant", "supabase", "neo4j"),
                 help="check only this service (repeatable)",
             )
             sub.add_argument("--json", action="store_true", help="print results as JSON on stdout")
@@ -693,6 +705,48 @@ def _collections(environment: Environment, endpoints: Endpoints, args: argparse.
     return 0
 
 
+def _graph(environment: Environment, endpoints: Endpoints, args: argparse.Namespace) -> int:
+    from infrakit.bootstrap.graph import GraphError, connect, graph_fix, sync_graph_schema
+
+    graph = environment.config.graph
+    if graph is None:
+        console.print("graph: no [graph] in this environment", markup=False)
+        return 0
+    if not graph.constraints and not graph.indexes:
+        console.print("graph: no constraints or indexes declared", markup=False)
+        return 0
+    uri, password = endpoints.neo4j_uri, endpoints.neo4j_password
+    if not uri or not password:
+        raise StepFailed(
+            "no Neo4j endpoint: deploy the stack, or set NEO4J_URI, NEO4J_USERNAME and NEO4J_PASSWORD"
+        )
+    secrets = endpoints.secrets()
+    try:
+        driver = connect(uri, endpoints.neo4j_username or "neo4j", password, timeout=args.timeout)
+        try:
+            reports = sync_graph_schema(
+                driver,
+                graph,
+                uri=uri,
+                password=password,
+                recreate_mismatched=args.recreate_mismatched,
+                progress=lambda line: console.print(redact(line, secrets), markup=False),
+            )
+        finally:
+            driver.close()
+    except GraphError as error:
+        raise StepFailed(redact(str(error), secrets)) from None
+    for report in reports:
+        console.print(
+            f"{report.kind} {report.name}: {report.state}"
+            + "".join(f"\n  - {line}" for line in report.details),
+            markup=False,
+        )
+    if any(r.state == "mismatch" for r in reports):
+        raise StepFailed(graph_fix(reports, environment.name, environment.file, program_name()))
+    return 0
+
+
 def _validate(environment: Environment, endpoints: Endpoints, args: argparse.Namespace) -> int:
     from infrakit.bootstrap.validate import Timing, planned_checks, run_checks, to_json
 
@@ -744,7 +798,7 @@ def _services_it_lacks(environment: Environment, asked: Sequence[str]) -> str | 
     )
 
 
-BOOTSTRAP_STEPS = ("migrate", "collections", "validate")
+BOOTSTRAP_STEPS = ("migrate", "collections", "graph", "validate")
 # Beyond its own defaults and the options it shares with bootstrap, what each step runs with.
 BOOTSTRAP_STEP_SETTINGS: dict[str, dict[str, object]] = {"migrate": {"apply": True, "dry_run": False}}
 
@@ -775,7 +829,12 @@ def bootstrap_step_args(step: str, bootstrap_args: argparse.Namespace) -> argpar
 
 
 def _step(name: str) -> Step:
-    steps: dict[str, Step] = {"migrate": _migrate, "collections": _collections, "validate": _validate}
+    steps: dict[str, Step] = {
+        "migrate": _migrate,
+        "collections": _collections,
+        "graph": _graph,
+        "validate": _validate,
+    }
     return steps[name]
 
 
@@ -791,6 +850,8 @@ LEFT_BEHIND = {
     "migrate": "nothing was changed (without --apply it only reads)",
     "collections": "nothing half-done was kept: each collection and payload index is made by one request "
     "to Qdrant; run it again to create what is still missing",
+    "graph": "nothing half-done was kept: each constraint and index is made by one statement, which "
+    "Neo4j applies whole or not at all; run it again to create what is still missing",
     "validate": "nothing was changed (validation only reads)",
     "preflight": "nothing was changed (preflight only reads)",
     "deploy": "Terraform stops at a safe point and keeps its state; run the deploy again to finish",

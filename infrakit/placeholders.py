@@ -61,6 +61,15 @@ def find_placeholders(config: EnvironmentConfig) -> list[Placeholder]:
             "a package id listed by the qdrant-cloud_booking_packages data source for your region, "
             'or package_name = "free2" instead',
         )
+    graph = config.graph
+    if graph is not None and graph.backend == "aura":
+        flag(
+            "graph.project_id",
+            graph.project_id,
+            graph.project_id == ZERO_UUID,
+            "the id of your Aura project, from the Aura console (the project's Settings) or the "
+            "neo4jaura_projects data source",
+        )
     api = config.api
     if api.backend == "fargate":
         entry = api.load_balancer

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from infrakit.config import Environment, SecretRef
+from infrakit.config.neo4j_aura import CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE
 from infrakit.placeholders import find_placeholders
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -147,6 +148,16 @@ def _cloud_credentials(environment: Environment, environ: Mapping[str, str], hom
                     Missing(
                         f"{name} is not set (the Qdrant Cloud provider needs it)",
                         f"create a management key in Qdrant Cloud > Access Management and export {name}",
+                    )
+                )
+    if config.graph is not None and config.graph.backend == "aura":
+        for name in (CLIENT_ID_VARIABLE, CLIENT_SECRET_VARIABLE):
+            if not environ.get(name):
+                missing.append(
+                    Missing(
+                        f"{name} is not set (the Neo4j Aura provider needs it)",
+                        "create API credentials in the Aura console (Account details > API credentials) "
+                        f"and export {name}",
                     )
                 )
     return missing

@@ -4,8 +4,8 @@
 #   scripts/setup.sh [ENV] [--skip-deploy] [--auto-approve] [--allow-replace ADDRESS]...
 #
 # ENV defaults to "local". A cloud environment deploys ENV-images first, and stops before ENV
-# when an image it names is not in ECR. After deploy: migrations, Qdrant collections, connection
-# checks, then a summary of what was deployed and where.
+# when an image it names is not in ECR. After deploy: migrations, Qdrant collections, the Neo4j
+# schema (where [graph] is), connection checks, then a summary of what was deployed and where.
 # --skip-deploy skips synth and deploy and bootstraps what is already deployed (if anything).
 # A cloud deploy plans each stack first, shows what it adds, changes, replaces and destroys, and
 # stops (status 1) where a stateful resource would be replaced or destroyed;
@@ -151,7 +151,7 @@ deploy_args=(deploy --env "$env_name" --skip-preflight ${allow_replace[@]+"${all
 python -m infrakit "${deploy_args[@]}" || fail "deploy of '$env_name' stopped (see above)" $?
 
 # --- Post-apply bootstrap ----------------------------------------------------------------------
-step "post-apply bootstrap of '$env_name': migrations, collections, connection checks"
+step "post-apply bootstrap of '$env_name': migrations, collections, graph schema, connection checks"
 python -m infrakit bootstrap --env "$env_name" || fail "post-apply bootstrap failed (see above); re-run scripts/setup.sh $env_name --skip-deploy when fixed" $?
 
 # --- What was deployed, and where (secret outputs by name only) ------------------------------

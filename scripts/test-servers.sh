@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The servers and tools the test suite starts, from Debian/Ubuntu packages: PostgreSQL and Redis for
-# the integration tests; nginx, busybox (the images' sh and wget) and iproute2 (a private network)
-# for the local rehearsal (tests/test_local_rehearsal.py). scripts/test.sh runs this first.
+# the integration tests; nginx, busybox (the images' sh and wget), GNU wget (the neo4j image's) and
+# iproute2 (a private network) for the local rehearsal (tests/test_local_rehearsal.py). scripts/test.sh
+# runs this first.
 #
 # Installs what is missing, as root or through passwordless sudo, and says what it installs. Without
 # either it installs nothing and names the packages: the tests that need them are then skipped, each
@@ -19,6 +20,7 @@ ls "$postgresql_lib"/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 has redis-server || missing+=(redis-server)
 has nginx || missing+=(nginx)
 has busybox || missing+=(busybox)
+has wget || missing+=(wget)
 has ip || missing+=(iproute2)
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -57,7 +57,8 @@ def local_text(port_offset: int = 0) -> str:
     text = (ENVIRONMENTS / "local.toml").read_text()
     if not port_offset:
         return text
-    return re.sub(r"(?m)^host_port = (\d+)$", lambda m: f"host_port = {int(m[1]) + port_offset}", text)
+    # Every key that publishes a host port: host_port, and [graph]'s bolt_host_port and http_host_port.
+    return re.sub(r"(?m)^(\w*host_port) = (\d+)$", lambda m: f"{m[1]} = {int(m[2]) + port_offset}", text)
 
 
 # The variables that override stack outputs (infrakit/bootstrap/endpoints.py).
@@ -121,6 +122,8 @@ SENTINELS = {
     "SUPABASE_ACCESS_TOKEN": "sentinel-supabase-token-1f2e3d",  # checkov:skip=CKV_SECRET_6: test value
     "QDRANT_CLOUD_API_KEY": "sentinel-qdrant-key-4c5b6a",  # checkov:skip=CKV_SECRET_6: test value
     "QDRANT_CLOUD_ACCOUNT_ID": "sentinel-qdrant-account-7a8b9c",
+    "TF_VAR_neo4j_aura_client_id": "sentinel-aura-client-2b3c4d",
+    "TF_VAR_neo4j_aura_client_secret": "sentinel-aura-secret-5e6f7a",  # checkov:skip=CKV_SECRET_6: test value
     "AWS_SECRET_ACCESS_KEY": "sentinel-aws-secret-0d0e0f",  # checkov:skip=CKV_SECRET_6: test value
 }
 

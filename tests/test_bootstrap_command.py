@@ -14,9 +14,11 @@ from pathlib import Path
 
 from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, PYTHON, ROOT
 from tests.servers import PASSWORD, REDIS_PASSWORD
+from tests.standins.neo4j import Neo4jStandIn
 from tests.standins.qdrant import QdrantStandIn
 
 QDRANT_KEY = "bootstrap-test-qdrant-key"
+NEO4J_PASSWORD = "bootstrap-test-neo4j-password"  # checkov:skip=CKV_SECRET_6: test value
 
 
 def run_bootstrap(
@@ -49,14 +51,19 @@ def run_bootstrap(
 def bootstrap(
     database_url: str, redis_url: str, qdrant_url: str, *args: str, cwd: Path
 ) -> subprocess.CompletedProcess[str]:
-    return run_bootstrap(
-        cwd,
-        *args,
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        QDRANT_URL=qdrant_url,
-        QDRANT_API_KEY=QDRANT_KEY,
-    )
+    # local has [graph]: its Neo4j is a stand-in that lives as long as the bootstrap.
+    with Neo4jStandIn(password=NEO4J_PASSWORD) as neo4j_server:
+        return run_bootstrap(
+            cwd,
+            *args,
+            DATABASE_URL=database_url,
+            REDIS_URL=redis_url,
+            QDRANT_URL=qdrant_url,
+            QDRANT_API_KEY=QDRANT_KEY,
+            NEO4J_URI=neo4j_server.bolt_url,
+            NEO4J_USERNAME="neo4j",
+            NEO4J_PASSWORD=NEO4J_PASSWORD,
+        )
 
 
 def test_bootstrap_applies_creates_validates_and_a_rerun_changes_nothing(database_url, redis, tmp_path):

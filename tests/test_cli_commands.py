@@ -24,9 +24,11 @@ import pytest
 from infrakit import cli
 from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
 from tests.servers import PASSWORD, REDIS_PASSWORD
+from tests.standins.neo4j import Neo4jStandIn
 from tests.standins.qdrant import QdrantStandIn
 
 QDRANT_KEY = "cli-test-qdrant-key-8d2e"  # checkov:skip=CKV_SECRET_6: test value
+NEO4J_PASSWORD = "cli-test-neo4j-password"  # checkov:skip=CKV_SECRET_6: test value
 MIGRATIONS = ROOT / "supabase" / "migrations"
 
 
@@ -50,14 +52,23 @@ def use_endpoints(monkeypatch: pytest.MonkeyPatch, **urls: str) -> None:
 
 
 @pytest.fixture
-def every_endpoint(monkeypatch, database_url, redis, qdrant):
-    """The commands' endpoints: the test's PostgreSQL and Redis, and the Qdrant stand-in."""
+def neo4j_server():
+    with Neo4jStandIn(password=NEO4J_PASSWORD) as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def every_endpoint(monkeypatch, database_url, redis, qdrant, neo4j_server):
+    """The commands' endpoints: the test's PostgreSQL and Redis, and the Qdrant and Neo4j stand-ins."""
     use_endpoints(
         monkeypatch,
         database_url=database_url,
         redis_url=redis.url(),
         qdrant_url=qdrant.url,
         qdrant_api_key=QDRANT_KEY,
+        neo4j_uri=neo4j_server.bolt_url,
+        neo4j_username="neo4j",
+        neo4j_password=NEO4J_PASSWORD,
     )
 
 
@@ -161,7 +172,7 @@ def test_validate_alone_checks_each_service_and_prints_json(capsys, every_endpoi
     out, err = capsys.readouterr()
     report = json.loads(out)
     assert report["environment"] == "local" and report["ok"] is True
-    assert [check["service"] for check in report["checks"]] == ["postgres", "redis", "qdrant"]
+    assert [check["service"] for check in report["checks"]] == ["postgres", "redis", "qdrant", "neo4j"]
     assert "local: connection checks" in err
     for secret in (PASSWORD, REDIS_PASSWORD, QDRANT_KEY):
         assert secret not in out + err

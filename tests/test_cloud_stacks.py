@@ -143,9 +143,12 @@ def test_provider_sources_are_fully_qualified(stacks, env):
     assert providers["random"]["source"] == "hashicorp/random"
     assert providers["supabase"]["source"] == "supabase/supabase"
     assert providers["qdrant-cloud"]["source"] == "qdrant/qdrant-cloud"
+    # With its host, so that OpenTofu too fetches it from the registry the provider's README names.
+    assert providers["neo4jaura"]["source"] == "registry.terraform.io/neo4j-labs/neo4jaura"
     for name, provider in providers.items():
-        assert re.fullmatch(r"[a-z0-9-]+/[a-z0-9-]+", provider["source"]), name
-        assert re.fullmatch(r"\d+\.\d+\.\d+", provider["version"]), name
+        assert re.fullmatch(r"(registry\.terraform\.io/)?[a-z0-9-]+/[a-z0-9-]+", provider["source"]), name
+        # Exact versions; a pre-release (the beta Aura provider) only as an exact one.
+        assert re.fullmatch(r"\d+\.\d+\.\d+(-[a-z0-9.]+)?", provider["version"]), name
 
 
 # ----------------------------------------------------------------------------- Redis

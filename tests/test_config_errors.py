@@ -103,7 +103,7 @@ def test_every_problem_in_every_file_is_reported_at_once(tmp_path):
     )
     write_env(tmp_path, "dev", broken)
     staging = local_text().replace("cpus = 0.25\n", "cpus = -1\n")
-    for port in ("5432", "6379", "6333", "8080"):  # dev publishes these
+    for port in ("5432", "6379", "6333", "7687", "7474", "8080"):  # dev publishes these
         staging = staging.replace(f"host_port = {port}", f"host_port = 1{port}")
     write_env(tmp_path, "staging", staging)
     result = run_main(tmp_path)
@@ -177,6 +177,92 @@ def with_image(text: str, table: str, image: str) -> str:
     """The file with the image of one table replaced (api and worker may share an image)."""
     before, header, rest = text.partition(f"[{table}]\n")
     return before + header + re.sub(r'(?m)^image = ".*"$', f'image = "{image}"', rest, count=1)
+
+
+def with_graph(text: str, **values: str | None) -> str:
+    """The file with keys of its [graph] table set to TOML values (None: the key taken out)."""
+    before, header, rest = text.partition("[graph]\n")
+    assert header, "local.toml has a [graph] table"
+    table, next_table, after = rest.partition("\n[")
+    for key, value in values.items():
+        line = re.compile(rf"(?m)^{key} = .*\n?")
+        table = line.sub("", table)
+        if value is not None:
+            table = f"{key} = {value}\n{table}"
+    return before + header + table + next_table + after
+
+
+_NEO4J_MEMORY = (
+    "dev.toml: graph: heap_mb ({heap}) + page_cache_mb ({cache}) must leave at least 256 MB of memory_mb "
+    "(1536) for the JVM's own memory (metaspace, threads, network buffers): lower heap_mb or "
+    "page_cache_mb, or raise memory_mb to at least {needed}"
+)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param(
+            {"heap_mb": "1024"}, _NEO4J_MEMORY.format(heap=1024, cache=512, needed=1792), id="heap-too-large"
+        ),
+        pytest.param(
+            {"page_cache_mb": "900"},
+            _NEO4J_MEMORY.format(heap=512, cache=900, needed=1668),
+            id="page-cache-too-large",
+        ),
+        pytest.param(
+            {"heap_mb": None}, "dev.toml: graph.heap_mb: required key is missing", id="heap-missing"
+        ),
+        pytest.param(
+            {"page_cache_mb": "0"},
+            "dev.toml: graph.page_cache_mb: Input should be greater than 0",
+            id="cache-zero",
+        ),
+        pytest.param(
+            {"bolt_host_port": "70000"},
+            "dev.toml: graph.bolt_host_port: Input should be less than or equal to 65535",
+            id="bolt-port-range",
+        ),
+        pytest.param(
+            {"http_host_port": "0"},
+            "dev.toml: graph.http_host_port: Input should be greater than or equal to 1",
+            id="http-port-range",
+        ),
+        pytest.param(
+            {"password": '"hunter2-hunter2"'},
+            "dev.toml: graph.password: a secret is written here as a literal value",
+            id="literal-password",
+        ),
+        pytest.param(
+            {"heap_size": "512"}, "dev.toml: graph.heap_size: unknown key; did you mean 'heap_mb'?", id="typo"
+        ),
+        pytest.param(
+            {"bolt_host_port": "5432"},
+            "dev.toml: database.host_port and graph.bolt_host_port are both 5432; give each its own port",
+            id="bolt-port-clashes-with-postgres",
+        ),
+        pytest.param(
+            {"http_host_port": "7687"},
+            "dev.toml: graph.bolt_host_port and graph.http_host_port are both 7687; give each its own port",
+            id="bolt-and-http-on-one-port",
+        ),
+    ],
+)
+def test_each_neo4j_mistake_is_reported_with_file_and_key(tmp_path, values, expected):
+    """What this cannot prove: that 256 MB is enough for every Neo4j workload beside heap and page
+    cache; it is a floor for a local instance, not a sizing guide."""
+    write_env(tmp_path, "dev", with_graph(local_text(), **values))
+    assert_config_failure(run_main(tmp_path, "dev"), expected)
+
+
+def test_a_neo4j_image_is_pinned_like_every_image(tmp_path):
+    """What this cannot prove: that the pinned tag exists on the registry."""
+    write_env(tmp_path, "dev", with_image(local_text(), "graph", "neo4j:latest"))
+    assert_config_failure(
+        run_main(tmp_path, "dev"),
+        "dev.toml: graph.image: image uses the moving tag 'latest'; pin a version instead, "
+        "e.g. neo4j:<version>",
+    )
 
 
 @pytest.mark.parametrize("names", [(), ("local",)], ids=["all", "named"])

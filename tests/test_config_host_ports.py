@@ -41,11 +41,13 @@ def test_synthesizing_the_copy_names_both_files_and_every_shared_port(project):
 
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert "infrakit: 4 configuration problems" in result.stderr
+    assert "infrakit: 6 configuration problems" in result.stderr
     for key, port in (
         ("database.host_port", 5432),
         ("cache.host_port", 6379),
         ("vector_store.host_port", 6333),
+        ("graph.bolt_host_port", 7687),
+        ("graph.http_host_port", 7474),
         ("api.host_port", 8080),
     ):
         assert (
@@ -59,7 +61,7 @@ def test_a_full_synth_reports_each_clash_once(project):
     result = run(project, str(ROOT / "main.py"), "--environments-dir", "environments", "--outdir", "out")
 
     assert result.returncode == 2, result.stderr
-    assert result.stderr.count("is also used by") == 4
+    assert result.stderr.count("is also used by") == 6
 
 
 def test_the_infrakit_cli_checks_the_other_files_too(project):
@@ -101,10 +103,29 @@ def test_moving_every_host_port_resolves_the_clash(project):
 def test_only_services_running_in_docker_publish_a_host_port(tmp_path):
     (tmp_path / "local.toml").write_text(local_text())
     text = local_text()
-    for service in ("database", "cache", "vector_store", "api"):
+    for service in ("database", "cache", "vector_store", "graph", "api"):
         text = text.replace(f'[{service}]\nbackend = "docker"', f'[{service}]\nbackend = "cloud"', 1)
     (tmp_path / "cloud.toml").write_text(text)  # invalid, and reported only when it is loaded
 
     (local,) = load_environments(tmp_path, ["local"])
 
     assert local.name == "local"
+
+
+def test_neo4j_publishes_two_host_ports_and_each_counts_written_or_default(project):
+    """[graph] publishes Bolt and HTTP: each key clashes on its own, and an omitted bolt_host_port
+    counts as its default, 7687. What this cannot prove: that the ports are free on this machine."""
+    copy = local_text(port_offset=100).replace("bolt_host_port = 7787\n", "", 1)
+    (project / "environments" / "copy.toml").write_text(
+        copy.replace("http_host_port = 7574", "http_host_port = 7474")
+    )
+
+    with pytest.raises(ConfigError) as raised:
+        load_environments(project / "environments", ["copy"])
+
+    problems = {p.key: p.message for p in raised.value.problems}
+    assert sorted(problems) == ["graph.bolt_host_port", "graph.http_host_port"]
+    assert problems["graph.bolt_host_port"].startswith("host port 7687 is also used by")
+    assert "local.toml: graph.bolt_host_port;" in problems["graph.bolt_host_port"]
+    assert problems["graph.http_host_port"].startswith("host port 7474 is also used by")
+    assert "local.toml: graph.http_host_port;" in problems["graph.http_host_port"]

@@ -199,7 +199,7 @@ def test_files_added_by_terraform_init_do_not_invalidate_the_cache(project):
 
 def test_a_different_set_of_environments_resynthesizes(project):
     other = (ENVIRONMENTS / "local.toml").read_text()
-    for port in ("5432", "6379", "6333", "8080"):  # two environments cannot share a host port
+    for port in ("5432", "6379", "6333", "7687", "7474", "8080"):  # two environments cannot share a host port
         other = other.replace(f"host_port = {port}", f"host_port = 1{port}")
     (project / "environments" / "other.toml").write_text(other)
     assert UP_TO_DATE not in synth(project), "the set of environment files is an input"

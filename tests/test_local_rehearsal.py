@@ -23,7 +23,7 @@ from tests.rehearsal.plan import StackPlan, plan_stack
 from tests.servers import missing_tools
 
 # The servers and image tools the rehearsal runs (scripts/test-servers.sh installs them).
-_missing = missing_tools("initdb", "pg_isready", "redis-server", "redis-cli", "nginx", "busybox")
+_missing = missing_tools("initdb", "pg_isready", "redis-server", "redis-cli", "nginx", "busybox", "wget")
 _reason = (
     f"needs {', '.join(_missing)}: `sudo apt-get install {' '.join(_missing)}` (scripts/test.sh does)"
     if _missing
@@ -39,6 +39,7 @@ EXPECTED = [
     ("postgres", "healthy while up"),
     ("redis", "healthy while up"),
     ("qdrant", "healthy while up"),
+    ("neo4j", "healthy while up"),
     ("api", "healthy while up"),
     ("worker", "healthy while up"),
     ("redis", "runs noeviction with AOF"),
@@ -46,10 +47,13 @@ EXPECTED = [
     ("api", "REDIS_URL connects"),
     ("api", "QDRANT_URL connects"),
     ("api", "API_URL connects"),
+    ("api", "NEO4J_URI connects"),
     ("worker", "DATABASE_URL connects"),
     ("worker", "REDIS_URL connects"),
     ("worker", "QDRANT_URL connects"),
     ("worker", "API_URL connects"),
+    ("worker", "NEO4J_URI connects"),
+    ("stack", "neo4j_uri output connects"),
     ("worker", "command keeps running while Redis answers, without spinning"),
     ("worker", "command stops promptly on SIGTERM"),
     ("stack", "bootstrap from the outputs"),
@@ -57,6 +61,7 @@ EXPECTED = [
     ("redis", "unhealthy once stopped"),
     ("worker", "unhealthy once Redis is stopped"),
     ("qdrant", "unhealthy once stopped"),
+    ("neo4j", "unhealthy once stopped"),
     ("api", "unhealthy once stopped"),
     ("worker", "command fails when Redis is down"),
     ("worker", "command fails when Redis refuses its password"),
@@ -118,6 +123,10 @@ def test_terraform_resolved_every_string(local_plan: StackPlan) -> None:
     assert len(password) == 40
     assert f"default:{password}@redis:6379" in local_plan.containers["worker"].environment["REDIS_URL"]
     assert f"default:{password}@127.0.0.1:" in local_plan.outputs["redis_url"]
+    neo4j_password = local_plan.containers["neo4j"].environment["NEO4J_AUTH"].removeprefix("neo4j/")
+    assert len(neo4j_password) == 40
+    assert local_plan.containers["api"].environment["NEO4J_PASSWORD"] == neo4j_password
+    assert local_plan.outputs["neo4j_password"] == neo4j_password
 
 
 def test_the_rehearsal_catches_the_old_redis_url(local_plan: StackPlan, tmp_path: Path) -> None:

@@ -9,8 +9,17 @@ from infrakit.cdk import Container, Image, Network, Password, Testing
 from infrakit.contract import SENSITIVE
 from tests.conftest import environment_with, synth
 
-SERVICES = {"postgres", "redis", "qdrant", "api", "worker"}
-CONTRACT_OUTPUTS = {"database_url", "redis_url", "qdrant_url", "qdrant_api_key", "api_url"}
+SERVICES = {"postgres", "redis", "qdrant", "neo4j", "api", "worker"}
+CONTRACT_OUTPUTS = {
+    "database_url",
+    "redis_url",
+    "qdrant_url",
+    "qdrant_api_key",
+    "neo4j_uri",
+    "neo4j_username",
+    "neo4j_password",
+    "api_url",
+}
 
 
 def containers(document, resources):
@@ -61,7 +70,7 @@ def test_published_ports_bind_to_loopback_only(local_json, resources):
         for container in containers(local_json, resources).values()
         for port in container.get("ports", [])
     ]
-    assert {p["internal"] for p in published} == {5432, 6379, 6333, 8080}
+    assert {p["internal"] for p in published} == {5432, 6379, 6333, 7687, 7474, 8080}
     assert all(p["ip"] == "127.0.0.1" for p in published)
 
 
@@ -138,7 +147,7 @@ def test_contract_outputs_exist_and_secret_bearing_ones_are_sensitive(local_json
 
 def test_generated_secrets_are_references_never_values(local_synth, local_json, resources):
     passwords = resources(local_json, Password.TF_RESOURCE_TYPE)
-    assert len(passwords) == 3  # postgres, redis, qdrant
+    assert len(passwords) == 4  # postgres, redis, qdrant, neo4j
     for env_item in (e for c in containers(local_json, resources).values() for e in c.get("env", [])):
         name, value = env_item.split("=", 1)
         if re.search(r"PASSWORD|API_KEY|_URL$", name) and name not in ("QDRANT_URL", "API_URL"):

@@ -20,6 +20,8 @@ DUMMY_CREDENTIALS = {
     "SUPABASE_ACCESS_TOKEN": "dummy-supabase-token",  # checkov:skip=CKV_SECRET_6: test value
     "QDRANT_CLOUD_API_KEY": "dummy-qdrant-key",  # checkov:skip=CKV_SECRET_6: test value
     "QDRANT_CLOUD_ACCOUNT_ID": "dummy-account",
+    "TF_VAR_neo4j_aura_client_id": "dummy-aura-client",
+    "TF_VAR_neo4j_aura_client_secret": "dummy-aura-secret",  # checkov:skip=CKV_SECRET_6: test value
 }
 
 
@@ -31,6 +33,7 @@ DUMMY_CREDENTIALS = {
             [
                 "state.bucket",
                 "database.organization_id",
+                "graph.project_id",
                 "api.load_balancer.domain_name",
                 "api.load_balancer.hosted_zone_id",
                 "alarms.emails[0]",
@@ -42,6 +45,7 @@ DUMMY_CREDENTIALS = {
                 "state.bucket",
                 "database.organization_id",
                 "vector_store.package_id",
+                "graph.project_id",
                 "api.load_balancer.domain_name",
                 "api.load_balancer.hosted_zone_id",
                 "alarms.emails[0]",
@@ -56,7 +60,9 @@ def test_every_shipped_placeholder_is_found(env: str, keys: list[str]) -> None:
 
 def test_preflight_refuses_the_shipped_dev_file_naming_each_placeholder(tmp_path: Path) -> None:
     """The issue's acceptance, through the real command: every credential set to a dummy value."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SUPABASE_", "QDRANT_"))}
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SUPABASE_", "QDRANT_", "TF_VAR_"))
+    }
     result = subprocess.run(
         [sys.executable, "-m", "infrakit", "preflight", "--env", "dev"],
         cwd=ROOT,
@@ -69,12 +75,14 @@ def test_preflight_refuses_the_shipped_dev_file_naming_each_placeholder(tmp_path
     for key in (
         "state.bucket",
         "database.organization_id",
+        "graph.project_id",
         "api.load_balancer.domain_name",
         "api.load_balancer.hosted_zone_id",
         "alarms.emails[0]",
     ):
         assert f"environments/dev.toml: {key} is still the example value" in result.stderr, key
     assert "replace it with your Supabase organization slug" in result.stderr
+    assert "replace it with the id of your Aura project" in result.stderr
     assert "AWS credentials" not in result.stderr  # the dummies count: only placeholders are missing
 
 

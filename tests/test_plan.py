@@ -32,6 +32,7 @@ SENSITIVE_ATTRIBUTES = {
     "aws_elasticache_replication_group": "auth_token",
     "aws_secretsmanager_secret_version": "secret_string",
     "qdrant-cloud_accounts_database_api_key_v2": "key",
+    "neo4jaura_instance": "password",
 }
 
 
@@ -120,7 +121,8 @@ def _resource_change(
     provider = (
         "terraform.io/builtin/terraform"
         if kind == "terraform_data"
-        else f"registry.terraform.io/{providers[kind.split('_')[0]]['source']}"
+        else "registry.terraform.io/"
+        + providers[kind.split("_")[0]]["source"].removeprefix("registry.terraform.io/")
     )
     return {
         "address": f"{prefix}{kind}.{name}",

@@ -124,12 +124,16 @@ def test_cloud_deploy_names_every_missing_credential_variable(project_with_cli):
     assert "SUPABASE_ACCESS_TOKEN is not set" in text
     assert "QDRANT_CLOUD_API_KEY is not set" in text
     assert "QDRANT_CLOUD_ACCOUNT_ID is not set" in text
+    assert "TF_VAR_neo4j_aura_client_id is not set (the Neo4j Aura provider needs it)" in text
+    assert "TF_VAR_neo4j_aura_client_secret is not set (the Neo4j Aura provider needs it)" in text
     assert "Docker" not in text, "prod runs nothing on Docker"
     ready = {
         "AWS_PROFILE": "ops",
         "SUPABASE_ACCESS_TOKEN": "x",
         "QDRANT_CLOUD_API_KEY": "x",
         "QDRANT_CLOUD_ACCOUNT_ID": "x",
+        "TF_VAR_neo4j_aura_client_id": "x",
+        "TF_VAR_neo4j_aura_client_secret": "x",
     }
     # With credentials set, only the shipped example values remain (tests/test_placeholders.py).
     remaining = check(prod, project_with_cli, environ=ready)

@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import ROOT
 
 SCRIPT = ROOT / "scripts" / "test-servers.sh"
-PACKAGES = ["postgresql", "redis-server", "nginx", "busybox", "iproute2"]
+PACKAGES = ["postgresql", "redis-server", "nginx", "busybox", "wget", "iproute2"]
 
 
 def _stub(directory: Path, name: str, body: str) -> None:

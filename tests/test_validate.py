@@ -540,7 +540,8 @@ def test_services_the_environment_does_not_define_are_never_checked(local):
     endpoints = Endpoints(
         database_url="postgresql://x", supabase_url="https://x", supabase_secret_key="sb_secret_k"
     )
-    assert set(planned_checks(local, endpoints, 1.0)) == {"postgres", "redis", "qdrant"}
+    # local has [graph]: neo4j is planned too (and fails for want of NEO4J_URI).
+    assert set(planned_checks(local, endpoints, 1.0)) == {"postgres", "redis", "qdrant", "neo4j"}
     assert set(planned_checks(local, endpoints, 1.0, only=["redis"])) == {"redis"}
 
 
@@ -650,6 +651,7 @@ def test_validate_command_prints_a_table_json_and_no_secret(database_url, redis,
         "postgres": True,
         "redis": True,
         "qdrant": False,
+        "neo4j": False,  # local has [graph], and no NEO4J_URI is set
     }
     assert "connection checks" in result.stderr and "FAILED" in result.stderr
     for secret in (PASSWORD, REDIS_PASSWORD, "qdrant-key-abcdef"):
@@ -667,7 +669,7 @@ def test_a_cloud_environment_plans_every_service_with_tls_and_its_collections():
         supabase_secret_key="sb_secret_s",
     )
     plan = planned_checks(dev, endpoints, 1.0)
-    assert set(plan) == {"postgres", "redis", "qdrant", "supabase"}
+    assert set(plan) == {"postgres", "redis", "qdrant", "supabase", "neo4j"}
     assert plan["postgres"].keywords["require_tls"] is True
     assert plan["redis"].keywords["require_tls"] is True
     assert [c.name for c in plan["qdrant"].args[2]] == ["documents"]

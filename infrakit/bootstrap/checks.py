@@ -417,3 +417,19 @@ def _collections_fix(reports: Sequence[CollectionReport], environment: str) -> s
             f"losing its points, with `infrakit collections --env {environment} --recreate-mismatched`"
         )
     return "; ".join(fixes)
+
+
+def check_neo4j(uri: str, username: str, password: str, *, timeout: float) -> str:
+    """Connect with the `neo4j` driver (routing, as the product does), RETURN 1, and read the
+    server's version and edition from dbms.components()."""
+    from infrakit.bootstrap.graph import GraphError, connect, server_summary
+
+    try:
+        driver = connect(uri, username, password, timeout=timeout)
+        try:
+            info = server_summary(driver, uri, password)
+        finally:
+            driver.close()
+    except GraphError as error:
+        raise CheckFailed(str(error), retryable=error.retryable) from None
+    return f"Neo4j {info.version} {info.edition}, RETURN 1 ok (served by {info.address})"

@@ -27,6 +27,10 @@ OUTPUT_NAMES = (
     "supabase_url",
     # Supabase's secret key (sb_secret_...), for the auth admin API; the publishable key is not read.
     "supabase_secret_key",
+    # Where [graph] is present: Neo4j's Bolt URI (neo4j:// or neo4j+s://), user and password.
+    "neo4j_uri",
+    "neo4j_username",
+    "neo4j_password",
 )
 
 OutputsReader = Callable[[str, Path, Mapping[str, str]], dict[str, str]]
@@ -45,18 +49,22 @@ class Endpoints:
     qdrant_api_key: str | None = None
     supabase_url: str | None = None
     supabase_secret_key: str | None = None
+    neo4j_uri: str | None = None
+    neo4j_username: str | None = None
+    neo4j_password: str | None = None
     # name -> where the value came from, e.g. "stack output" or "$DATABASE_URL"
     sources: Mapping[str, str] = field(default_factory=dict)
 
     def secrets(self) -> list[str]:
         """Every secret value here, for redaction: keys, and each spelling of the passwords in URLs."""
-        found = [self.qdrant_api_key, self.supabase_secret_key]
+        found = [self.qdrant_api_key, self.supabase_secret_key, self.neo4j_password]
         for url in (
             self.database_url,
             self.database_migration_url,
             self.redis_url,
             self.qdrant_url,
             self.supabase_url,
+            self.neo4j_uri,
         ):
             found += url_secrets(url)
         return [s for s in found if s]

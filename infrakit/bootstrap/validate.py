@@ -13,12 +13,19 @@ from functools import partial
 
 from tenacity import Retrying, retry_if_exception, stop_before_delay, wait_exponential_jitter
 
-from infrakit.bootstrap.checks import CheckFailed, check_postgres, check_qdrant, check_redis, check_supabase
+from infrakit.bootstrap.checks import (
+    CheckFailed,
+    check_neo4j,
+    check_postgres,
+    check_qdrant,
+    check_redis,
+    check_supabase,
+)
 from infrakit.bootstrap.endpoints import Endpoints
 from infrakit.bootstrap.redaction import redact, userinfo_problem
 from infrakit.config import Environment
 
-SERVICES = ("postgres", "redis", "qdrant", "supabase")
+SERVICES = ("postgres", "redis", "qdrant", "supabase", "neo4j")
 SIGNAL_CHECK_SECONDS = 0.1
 Check = Callable[[], str]
 
@@ -89,6 +96,14 @@ def planned_checks(
         url, key = endpoints.supabase_url, endpoints.supabase_secret_key
         if url and key:
             plan["supabase"] = partial(check_supabase, url, key, timeout=timeout)
+    if "neo4j" in defined and endpoints.neo4j_uri and endpoints.neo4j_password:
+        plan["neo4j"] = partial(
+            check_neo4j,
+            endpoints.neo4j_uri,
+            endpoints.neo4j_username or "neo4j",
+            endpoints.neo4j_password,
+            timeout=timeout,
+        )
     wanted = set(only) or set(defined)
     return {
         service: plan.get(service) or _missing_endpoint(service) for service in defined if service in wanted
@@ -100,6 +115,8 @@ def defined_services(environment: Environment) -> list[str]:
     defined = ["postgres", "redis", "qdrant"]
     if environment.config.database.backend == "supabase":
         defined.append("supabase")
+    if environment.config.graph is not None:
+        defined.append("neo4j")
     return defined
 
 
@@ -132,6 +149,7 @@ def _missing_endpoint(service: str) -> str:
         "qdrant": "QDRANT_URL",
         # The legacy service-role key is no longer read: Supabase retires it.
         "supabase": "SUPABASE_URL and SUPABASE_SECRET_KEY (the secret key, sb_secret_...)",
+        "neo4j": "NEO4J_URI, NEO4J_USERNAME and NEO4J_PASSWORD",
     }
     return f"no endpoint: deploy the stack, or set {names[service]}"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from infrakit.config.models import DOCKER_SERVICES_WITH_HOST_PORT, EnvironmentConfig
+from infrakit.config.models import DOCKER_SERVICES_WITH_HOST_PORT, EnvironmentConfig, host_port_keys
 from infrakit.environment_files import toml_entries
 
 _ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -199,9 +199,10 @@ def _published_ports(path: Path) -> list[_PublishedPort]:
         table = data.get(service)
         if not isinstance(table, dict) or table.get("backend") != "docker":
             continue
-        port = table.get("host_port", model.model_fields["host_port"].default)
-        if isinstance(port, int) and not isinstance(port, bool):
-            ports.append(_PublishedPort(_display(path), f"{service}.host_port", port))
+        for key in host_port_keys(model):
+            port = table.get(key, model.model_fields[key].default)
+            if isinstance(port, int) and not isinstance(port, bool):
+                ports.append(_PublishedPort(_display(path), f"{service}.{key}", port))
     return ports
 
 
@@ -266,7 +267,9 @@ def _message(error: Any, path: list[str]) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(path[:-1])
+        # pydantic tags a union member's errors with its discriminator (the backend name).
+        tags = {part for part in error["loc"] if isinstance(part, str)}
+        allowed = _allowed_keys(path[:-1], tags)
         suggestion = difflib.get_close_matches(path[-1], allowed, n=1) if path else []
         hint = f"; did you mean '{suggestion[0]}'?" if suggestion else ""
         return f"unknown key{hint} (allowed here: {', '.join(sorted(allowed))})"
@@ -277,27 +280,33 @@ def _message(error: Any, path: list[str]) -> str:
     return message
 
 
-def _allowed_keys(parent: list[str]) -> list[str]:
-    """Field names of the model at a key path, for 'did you mean' hints."""
+def _allowed_keys(parent: list[str], tags: set[str]) -> list[str]:
+    """Field names of the model at a key path, for 'did you mean' hints; of a union (the backends
+    of one service), the member whose `backend` is among the error's tags."""
     model: type[BaseModel] = EnvironmentConfig
     for part in parent:
         field = model.model_fields.get(part)
-        candidate = _model_of(field.annotation) if field else None
-        if candidate is None:
+        members = _models_of(field.annotation) if field else []
+        if not members:
             return []
-        model = candidate
+        tagged = [m for m in members if tags & set(getattr(_field(m, "backend"), "__args__", ()))]
+        model = (tagged or members)[0]
     return list(model.model_fields)
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
+def _field(model: type[BaseModel], name: str) -> Any:
+    field = model.model_fields.get(name)
+    return field.annotation if field else None
+
+
+def _models_of(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
+        return [annotation]
+    found = [model for arg in getattr(annotation, "__args__", ()) for model in _models_of(arg)]
+    if found:
+        return found
     metadata_origin = getattr(annotation, "__origin__", None)
-    return _model_of(metadata_origin) if metadata_origin is not None else None
+    return _models_of(metadata_origin) if metadata_origin is not None else []
 
 
 def _display(path: Path) -> str:

@@ -23,7 +23,7 @@ from infrakit.config.aws import (
     RemoteState,
 )
 from infrakit.config.collections import CollectionSpec, unique_names
-from infrakit.config.graph import GraphSchema
+from infrakit.config.graph import GraphConstraint, GraphSchema, only_unique_constraints, unique_schema_names
 from infrakit.config.neo4j_aura import AuraNeo4j
 from infrakit.config.qdrant_cloud import QdrantCloud
 from infrakit.config.supabase import SupabasePostgres
@@ -98,6 +98,11 @@ class DockerQdrant(ContainerSizing):
     collections: Annotated[list[CollectionSpec], AfterValidator(unique_names)] = []
 
 
+# What a Neo4j JVM needs beyond its heap and page cache, inside the container's memory limit:
+# metaspace, thread stacks, Netty's direct buffers for Bolt and HTTP, and the GC's own structures.
+NEO4J_NATIVE_HEADROOM_MB = 256
+
+
 class DockerNeo4j(ContainerSizing, GraphSchema):
     """Neo4j 5 community in local Docker."""
 
@@ -107,6 +112,30 @@ class DockerNeo4j(ContainerSizing, GraphSchema):
     password: SecretRef = GENERATED
     heap_mb: int = Field(gt=0)
     page_cache_mb: int = Field(gt=0)
+    # Neo4j community refuses NODE KEY and NOT NULL constraints.
+    constraints: Annotated[
+        list[GraphConstraint], AfterValidator(unique_schema_names), AfterValidator(only_unique_constraints)
+    ] = []
+
+    @model_validator(mode="after")
+    def _memory_fits(self) -> DockerNeo4j:
+        # Past memory_mb the kernel kills the JVM (OOM), which Docker then restarts in a loop.
+        needed = self.heap_mb + self.page_cache_mb + NEO4J_NATIVE_HEADROOM_MB
+        if needed > self.memory_mb:
+            raise PydanticCustomError(
+                "neo4j_memory",
+                "heap_mb ({heap}) + page_cache_mb ({cache}) must leave at least {headroom} MB of memory_mb "
+                "({memory}) for the JVM's own memory (metaspace, threads, network buffers): lower heap_mb "
+                "or page_cache_mb, or raise memory_mb to at least {needed}",
+                {
+                    "heap": self.heap_mb,
+                    "cache": self.page_cache_mb,
+                    "headroom": NEO4J_NATIVE_HEADROOM_MB,
+                    "memory": self.memory_mb,
+                    "needed": needed,
+                },
+            )
+        return self
 
 
 DatabaseConfig = Annotated[DockerPostgres | SupabasePostgres, Field(discriminator="backend")]
@@ -296,8 +325,16 @@ DOCKER_SERVICES_WITH_HOST_PORT: dict[str, type[ContainerSizing]] = {
     "database": DockerPostgres,
     "cache": DockerRedis,
     "vector_store": DockerQdrant,
+    "graph": DockerNeo4j,
     "api": DockerApi,
 }
+
+
+def host_port_keys(model: type[ContainerSizing]) -> list[str]:
+    """The keys of a Docker service's table that each publish a host port: `host_port`, or one per
+    protocol, such as Neo4j's `bolt_host_port` and `http_host_port`."""
+    return [name for name in model.model_fields if name.endswith("host_port")]
+
 
 ApiConfig = Annotated[DockerApi | FargateApi, Field(discriminator="backend")]
 WorkerConfig = Annotated[DockerWorker | FargateWorker, Field(discriminator="backend")]
@@ -423,15 +460,17 @@ class EnvironmentConfig(Model):
     @model_validator(mode="after")
     def _host_ports_unique(self) -> EnvironmentConfig:
         seen: dict[int, str] = {}
-        for service in DOCKER_SERVICES_WITH_HOST_PORT:
-            port = getattr(getattr(self, service), "host_port", None)
-            if port is None:
+        for service, model in DOCKER_SERVICES_WITH_HOST_PORT.items():
+            config = getattr(self, service)
+            if not isinstance(config, model):  # another backend, or no [graph]: nothing published
                 continue
-            if port in seen:
-                raise PydanticCustomError(
-                    "host_port_clash",
-                    "{a}.host_port and {b}.host_port are both {port}; give each its own port",
-                    {"a": seen[port], "b": service, "port": port},
-                )
-            seen[port] = service
+            for key in host_port_keys(model):
+                port, where = getattr(config, key), f"{service}.{key}"
+                if port in seen:
+                    raise PydanticCustomError(
+                        "host_port_clash",
+                        "{a} and {b} are both {port}; give each its own port",
+                        {"a": seen[port], "b": where, "port": port},
+                    )
+                seen[port] = where
         return self

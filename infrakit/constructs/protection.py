@@ -22,6 +22,7 @@ PROTECTED_TYPES = frozenset(
     {
         "supabase_project",
         "qdrant-cloud_accounts_cluster",
+        "neo4jaura_instance",
         "aws_elasticache_replication_group",
         "aws_kms_key",
         "aws_s3_bucket",

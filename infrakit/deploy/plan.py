@@ -4,10 +4,10 @@
 managed resources it adds, changes, replaces, destroys or forgets. `decide` refuses the plan when
 it replaces or destroys a stateful resource (infrakit/deploy/stateful.py) that `--allow-replace`
 does not name, and an in-place update of an attribute its provider cannot update
-(IMMOVABLE_ATTRIBUTES: a Supabase project's region or organization). Only those named attributes
-of `before` and `after` are compared, and never printed: the plan's values include sensitive ones in
-plain text, and nothing here may print them. A replaced API key (infrakit/deploy/credentials.py) is
-never refused: the verdict lists it as a credential rotation.
+(IMMOVABLE_ATTRIBUTES: a Supabase project's region or organization, an AuraDB instance's place and
+tier). Only those named attributes of `before` and `after` are compared, and never printed: the
+plan's values include sensitive ones in plain text, and nothing here may print them. A replaced API
+key (infrakit/deploy/credentials.py) is never refused: the verdict lists it as a credential rotation.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from infrakit.deploy.credentials import ROTATION, ROTATION_WITHOUT_TASKS
 from infrakit.deploy.plan import Action, PlannedChange, PlanSummary, Verdict
-from infrakit.deploy.stateful import IMMOVABLE_FIXES, REPLACEMENT_NOTES
+from infrakit.deploy.stateful import IMMOVABLE_FIXES, IMMOVABLE_OUTCOMES, REPLACEMENT_NOTES
 
 ACTION_STYLES = {
     Action.ADD: "green",
@@ -106,10 +106,14 @@ def verdict_lines(verdict: Verdict, stack: str) -> list[str]:
         lines.append(f"{stack} was not applied. If you mean to lose {them}, add: {flags}")
     for change in verdict.immovable:
         attributes = " and ".join(change.immovable)
+        outcome = IMMOVABLE_OUTCOMES.get(
+            change.type,
+            'which its provider cannot ("Update is not supported") and which forces no replacement, '
+            "so the apply would fail part way",
+        )
         lines.append(
-            f"refusing: {change.label} would update {attributes} in place, which its provider cannot "
-            '("Update is not supported") and which forces no replacement, so the apply would fail part '
-            f"way. {IMMOVABLE_FIXES.get(change.type, 'Put the deployed value back')}. "
+            f"refusing: {change.label} would update {attributes} in place, {outcome}. "
+            f"{IMMOVABLE_FIXES.get(change.type, 'Put the deployed value back')}. "
             f"{stack} was not applied."
         )
     for address in verdict.stale:

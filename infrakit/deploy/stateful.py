@@ -20,6 +20,9 @@ STATEFUL_TYPES: Mapping[str, str] = MappingProxyType(
         # delete_backups_on_destroy = true, the provider's default (1.28.0,
         # schemas_accounts_backup_schedules.go). A new cluster replaces its schedule.
         "qdrant-cloud_accounts_backup_schedule": "the vector store's backups",
+        # Deleting an AuraDB instance deletes the graph; a new one starts empty, at a new URI, with
+        # a new password (neo4j-labs/neo4jaura 0.0.2-beta keeps no copy).
+        "neo4jaura_instance": "the graph database (Neo4j)",
         # Redis holds the worker's BullMQ queues: jobs waiting, delayed and in flight.
         "aws_elasticache_replication_group": "the queued jobs (Redis)",
         # A key scheduled for deletion takes with it everything encrypted under it: Redis at rest
@@ -55,7 +58,19 @@ REPLACEMENT_NOTES: Mapping[str, str] = MappingProxyType(
 # in-place update, and the apply fails part way. Supabase provider 1.10.1 answers "Update is not
 # supported" for these, and its schema forces no replacement. Each with what to do instead.
 IMMOVABLE_ATTRIBUTES: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"supabase_project": ("region", "organization_id")}
+    {
+        "supabase_project": ("region", "organization_id"),
+        # neo4j-labs/neo4jaura 0.0.2-beta (internal/resource/instance.go, Update) sends only name and
+        # memory, and no attribute forces a replacement.
+        "neo4jaura_instance": ("project_id", "region", "cloud_provider", "type", "version", "storage"),
+    }
+)
+# What the apply would do instead, where it is not failing part way (the Supabase provider's case).
+IMMOVABLE_OUTCOMES: Mapping[str, str] = MappingProxyType(
+    {
+        "neo4jaura_instance": "which its provider never sends to Aura and which forces no replacement, "
+        "so the apply would report success, change nothing, and plan the same update again",
+    }
 )
 IMMOVABLE_FIXES: Mapping[str, str] = MappingProxyType(
     {
@@ -64,6 +79,11 @@ IMMOVABLE_FIXES: Mapping[str, str] = MappingProxyType(
         "environment (a new Supabase project) in the new region or organization, migrate the data to it "
         "(pg_dump, then pg_restore into the new project), point the services at it, and only then "
         "retire this one (docs/operations.md, Retiring an environment)",
+        "neo4jaura_instance": "an AuraDB instance keeps its project, cloud, region, tier, version and "
+        "storage: only memory changes in place. Put the deployed value back in the environment file; "
+        "or, to move the graph, create a new environment in the new place, restore a snapshot of this "
+        "instance into it, point the services at it, and only then retire this one "
+        "(docs/cloud.md, Neo4j AuraDB)",
     }
 )
 

@@ -28,6 +28,8 @@ EGRESS_BY_BACKEND = {
         (5432, "Supabase Postgres, session pooler"),
     ],
     "qdrant_cloud": [(6333, "Qdrant Cloud REST")],
+    # neo4j+s:// is Bolt over TLS on 7687.
+    "aura": [(7687, "Neo4j AuraDB Bolt")],
 }
 
 

@@ -197,6 +197,24 @@ def _qdrant_cloud_cluster(site: Site, config: VectorStoreConfig) -> VectorStore:
     )
 
 
+def _aura_instance(site: Site, config: GraphConfig) -> GraphStore:
+    from infrakit.config.neo4j_aura import AuraNeo4j
+    from infrakit.constructs.neo4j_aura.instance import AuraInstance
+
+    assert isinstance(config, AuraNeo4j)
+    return AuraInstance(
+        site.scope, "graph-store", name=site.platforms.prefix, config=config, protect=site.protect_data
+    )
+
+
+def _neo4j_container(site: Site, config: GraphConfig) -> GraphStore:
+    from infrakit.config.models import DockerNeo4j
+    from infrakit.constructs.docker.neo4j import Neo4jContainer
+
+    assert isinstance(config, DockerNeo4j)
+    return Neo4jContainer(site.scope, "graph-store", network=site.platforms.docker, config=config)
+
+
 def _app_container(
     site: Site, name: str, config: AppConfig, contract: ConnectionContract, stores: Stores
 ) -> AppService:
@@ -253,7 +271,6 @@ BUILDERS = Builders(
     database={"docker": _postgres_container, "supabase": _supabase_database},
     cache={"docker": _redis_container, "elasticache": _elasticache_redis},
     vector_store={"docker": _qdrant_container, "qdrant_cloud": _qdrant_cloud_cluster},
-    # Rows added by the Neo4j backends: "docker" (Neo4j community) and "aura" (AuraDB).
-    graph_store={},
+    graph_store={"docker": _neo4j_container, "aura": _aura_instance},
     app_service={"docker": _app_container, "fargate": _fargate_service},
 )

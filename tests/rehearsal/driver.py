@@ -8,13 +8,16 @@ would run, with that container's settings, then runs the container's own strings
 - redis: the container's own command (`sh -c "exec redis-server ..."`), with its environment, run by
   busybox sh against Debian's redis-server: the same password, noeviction, AOF and port;
 - qdrant: the Qdrant stand-in (tests/standins/qdrant.py) with the container's API key, on its port;
+- neo4j: the Neo4j stand-in (tests/standins/neo4j.py, Bolt and HTTP discovery) with the user and
+  password of the container's NEO4J_AUTH, on its Bolt and HTTP ports;
 - api: nginx from Debian on the container's port, standing in for the nginx stand-in image;
 - worker: nothing to start; its command is the program under test.
 
 Healthchecks and commands run as Docker would start them: CMD-SHELL through `sh -c` (busybox's sh,
 as in the Alpine images), CMD directly, each with exactly the container's environment plus a PATH
 holding the tools the images ship (busybox `sh` and `wget`, Debian's `redis-cli`, `pg_isready`,
-`bash`). Aliases resolve to 127.0.0.1 through the namespace's own /etc/hosts.
+`bash`; for neo4j, Debian's GNU wget, which its Debian-based image ships in place of busybox's).
+Aliases resolve to 127.0.0.1 through the namespace's own /etc/hosts.
 
 Results go to a JSON file, one record per check; the tests assert on them.
 """
@@ -38,6 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
+import neo4j
 import psycopg
 import redis
 from qdrant_client import QdrantClient
@@ -45,9 +49,12 @@ from qdrant_client import QdrantClient
 from infrakit.bootstrap.endpoints import OUTPUT_NAMES
 from tests.rehearsal.plan import ContainerPlan, StackPlan
 from tests.servers import postgres_server
+from tests.standins.neo4j import Neo4jStandIn
 from tests.standins.qdrant import QdrantStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
+# The ports inside the neo4j container (infrakit/constructs/docker/neo4j.py).
+NEO4J_BOLT_PORT, NEO4J_HTTP_PORT = 7687, 7474
 HEALTHY_WITHIN_SECONDS = 30.0  # Docker's start_period in our containers
 WORKER_OBSERVED_SECONDS = 2.0
 
@@ -68,6 +75,11 @@ class Outcome:
     seconds: float
 
 
+# Where an image ships its own build of a tool in place of busybox's, by container alias: the neo4j
+# image is Debian's and keeps GNU wget (docker-neo4j's Dockerfile installs wget and purges curl).
+IMAGE_TOOLS: dict[str, dict[str, str]] = {"neo4j": {"wget": "wget"}}
+
+
 class Toolbox:
     """A directory of the tools the images ship, first on PATH for every string that runs."""
 
@@ -79,10 +91,21 @@ class Toolbox:
             (directory / applet).symlink_to(busybox)
         self.shell = str(directory / "sh")
         self.path = f"{directory}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        self.image_paths: dict[str, str] = {}
+        for alias, tools in IMAGE_TOOLS.items():
+            own = directory / f"image-{alias}"
+            own.mkdir()
+            for name, program in tools.items():
+                found = shutil.which(program, path="/usr/local/bin:/usr/bin:/bin")
+                if found is None:  # test_local_rehearsal.py skips before this, naming the package
+                    raise RuntimeError(f"{program} not found: apt-get install {program}")
+                (own / name).symlink_to(found)
+            self.image_paths[alias] = f"{own}:{self.path}"
 
     def environment(self, container: ContainerPlan) -> dict[str, str]:
         # What Docker gives a process: the container's env (plus the image's PATH and HOME).
-        return {**container.environment, "PATH": self.path, "HOME": "/tmp"}
+        path = self.image_paths.get(container.alias, self.path)
+        return {**container.environment, "PATH": path, "HOME": "/tmp"}
 
     def run(self, argv: list[str], container: ContainerPlan, timeout: float, **env: str) -> Outcome:
         start = time.monotonic()
@@ -225,6 +248,22 @@ class QdrantServer(Server):
         stack.enter_context(QdrantStandIn(api_key=key, port=container_port(self.container, 6333)))
 
 
+class Neo4jServer(Server):
+    """The Neo4j stand-in, with the credentials the image's entrypoint takes from NEO4J_AUTH
+    (`neo4j/<password>`, split at the first "/"), on the container's Bolt and HTTP ports."""
+
+    def _start(self, stack: ExitStack, environment: dict[str, str]) -> None:
+        username, _, password = environment["NEO4J_AUTH"].partition("/")
+        inside = {port for port, _ in self.container.ports}
+        if inside != {NEO4J_BOLT_PORT, NEO4J_HTTP_PORT}:
+            expected = f"Bolt {NEO4J_BOLT_PORT} and HTTP {NEO4J_HTTP_PORT}"
+            raise RuntimeError(f"neo4j publishes {sorted(inside)}, not {expected}")
+        stand_in = Neo4jStandIn(
+            username=username, password=password, bolt_port=NEO4J_BOLT_PORT, http_port=NEO4J_HTTP_PORT
+        )
+        stack.enter_context(stand_in)
+
+
 class NginxServer(Server):
     def _start(self, stack: ExitStack, environment: dict[str, str]) -> None:
         port = container_port(self.container, 8080)
@@ -251,6 +290,7 @@ SERVERS: dict[str, type[Server]] = {
     "postgres": PostgresServer,
     "redis": RedisServer,
     "qdrant": QdrantServer,
+    "neo4j": Neo4jServer,
     "api": NginxServer,
 }
 NO_SERVER = {"worker"}  # its command is what runs
@@ -343,6 +383,8 @@ class Rehearsal:
             for alias in ("api", "worker"):
                 if alias in self.plan.containers:
                     self.contract_connects(self.plan.containers[alias])
+            if "neo4j" in self.servers:
+                self.graph_outputs_connect()
             if "worker" in self.plan.containers and "redis" in self.servers:
                 self.worker_command_while_up()
             self.bootstrap_from_outputs()
@@ -384,6 +426,7 @@ class Rehearsal:
             "REDIS_URL": lambda: self.redis_connects(container, env["REDIS_URL"]),
             "QDRANT_URL": lambda: self.qdrant_connects(env["QDRANT_URL"], env.get("QDRANT_API_KEY")),
             "API_URL": lambda: self.api_answers(env["API_URL"]),
+            "NEO4J_URI": lambda: self.neo4j_connects(container),
         }
         for name, check in checks.items():
             if name in env:
@@ -420,6 +463,30 @@ class Rehearsal:
             return f"{len(client.get_collections().collections)} collections"
         finally:
             client.close()
+
+    def neo4j_connects(self, container: ContainerPlan) -> str:
+        """RETURN 1 through neo4j-driver, the product's Node client, with the container's NEO4J_URI,
+        NEO4J_USERNAME and NEO4J_PASSWORD, routed (neo4j://) by the routing table the server answers."""
+        node = str(Path(sys.executable).with_name("node"))
+        script = str(Path(__file__).with_name("neo4j_return_one.js"))
+        outcome = self.toolbox.run([node, script], container, 15)
+        if outcome.exit_code != 0:
+            raise RuntimeError(f"neo4j-driver: {outcome.output.strip()}")
+        answer = json.loads(outcome.output)
+        if answer.get("one") != 1:
+            raise RuntimeError(f"neo4j-driver answered {outcome.output.strip()!r}")
+        return f"neo4j-driver: RETURN 1 on {answer['server']}"
+
+    def graph_outputs_connect(self) -> None:
+        """The operator's side: the Python driver (the bootstrap's client) with the stack outputs."""
+        outputs = self.plan.outputs
+        with self.timed("stack", "neo4j_uri output connects") as finish:
+            auth = (outputs["neo4j_username"], outputs["neo4j_password"])
+            with neo4j.GraphDatabase.driver(outputs["neo4j_uri"], auth=auth, connection_timeout=5) as driver:
+                records, summary, _ = driver.execute_query("RETURN 1 AS one")
+            if records[0]["one"] != 1:
+                raise RuntimeError(f"RETURN 1 answered {records[0]['one']!r}")
+            finish(True, f"neo4j (Python): RETURN 1 on {summary.server.address}")
 
     @staticmethod
     def api_answers(url: str) -> str:

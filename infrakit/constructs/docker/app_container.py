@@ -36,10 +36,10 @@ class AppContainer(Construct):
             name: SecretValue(self, f"secret-{name}", source=ref, description=f"{id_} {name}").value
             for name, ref in sorted(config.secrets.items())
         }
-        port = (
-            PublishedPort(container=config.port, host=config.host_port)
+        ports = (
+            [PublishedPort(container=config.port, host=config.host_port)]
             if isinstance(config, DockerApi)
-            else None  # the worker takes no traffic
+            else []  # the worker takes no traffic
         )
         ServiceContainer(
             self,
@@ -52,7 +52,7 @@ class AppContainer(Construct):
                 command=config.command,
                 environment={**config.environment, **secrets, **contract.container_environment()},
                 healthcheck=config.healthcheck,
-                port=port,
+                ports=ports,
             ),
             depends_on=depends_on,
         )

@@ -44,7 +44,7 @@ class PostgresContainer(Construct):
                     "CMD-SHELL",
                     f"pg_isready -h 127.0.0.1 -U {config.user} -d {config.database}",
                 ],
-                port=PublishedPort(container=PORT, host=config.host_port),
+                ports=[PublishedPort(container=PORT, host=config.host_port)],
                 data_path="/var/lib/postgresql/data",
             ),
         )

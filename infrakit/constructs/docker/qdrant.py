@@ -42,7 +42,7 @@ class QdrantContainer(Construct):
                 user="1000:1000",  # the -unprivileged image's user
                 environment={"QDRANT__SERVICE__API_KEY": api_key},
                 healthcheck=["CMD", "bash", "-c", READYZ],
-                port=PublishedPort(container=PORT, host=config.host_port),
+                ports=[PublishedPort(container=PORT, host=config.host_port)],
                 data_path="/qdrant/storage",
             ),
         )

@@ -55,7 +55,7 @@ class RedisContainer(Construct):
                     "CMD-SHELL",
                     'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
                 ],
-                port=PublishedPort(container=PORT, host=config.host_port),
+                ports=[PublishedPort(container=PORT, host=config.host_port)],
                 data_path="/data",
             ),
         )

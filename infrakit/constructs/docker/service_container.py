@@ -38,7 +38,7 @@ class ContainerSpec:
     healthcheck: Sequence[str]
     command: Sequence[str] | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
-    port: PublishedPort | None = None
+    ports: Sequence[PublishedPort] = ()  # each published on 127.0.0.1 only
     data_path: str | None = None  # mount point of a named volume, for stateful services
 
 
@@ -92,11 +92,11 @@ class ServiceContainer(Construct):
             log_driver="json-file",
             log_opts={"max-size": "10m", "max-file": "3"},
             networks_advanced=[ContainerNetworksAdvanced(name=network.network_name, aliases=[spec.alias])],
-            ports=(
-                [ContainerPorts(internal=spec.port.container, external=spec.port.host, ip=LOOPBACK)]
-                if spec.port
-                else None
-            ),
+            ports=[
+                ContainerPorts(internal=port.container, external=port.host, ip=LOOPBACK)
+                for port in spec.ports
+            ]
+            or None,
             volumes=volumes or None,
             labels=[ContainerLabels(label=k, value=v) for k, v in sorted(network.labels.items())],
             # With wait=True, dependents start only once these are healthy.

@@ -1,0 +1,1 @@
+"""Neo4j AuraDB: the managed backend of the graph store."""
