@@ -30,9 +30,11 @@ from infrakit.bootstrap import validate
 from infrakit.bootstrap.migration_files import NO_TRANSACTION_MARKER
 from infrakit.bootstrap.migration_lock import LOCK_KEY, WAITING
 from tests.conftest import ENDPOINT_VARIABLES, ENVIRONMENTS, PYTHON, ROOT, default_sigint
+from tests.standins.neo4j import Neo4jStandIn
 from tests.standins.qdrant import QdrantStandIn
 
 QDRANT_KEY = "interrupt-test-qdrant-key-31f0"  # checkov:skip=CKV_SECRET_6: test value
+NEO4J_PASSWORD = "interrupt-test-neo4j-password"  # checkov:skip=CKV_SECRET_6: test value
 MIGRATIONS = ROOT / "supabase" / "migrations"
 QUICK_EXIT_SECONDS = 3.0  # well under every timeout the commands are given below
 
@@ -368,12 +370,13 @@ def test_ctrl_c_during_collections_exits_130_and_creates_nothing(start):
 
 
 def test_ctrl_c_during_bootstrap_names_the_step_it_interrupted(start, database_url, redis, silent):
-    with QdrantStandIn(api_key=QDRANT_KEY) as qdrant:
+    with QdrantStandIn(api_key=QDRANT_KEY) as qdrant, Neo4jStandIn(password=NEO4J_PASSWORD) as neo4j:
         command = start(
             ["bootstrap", "--env", "local", "--migrations-dir", str(MIGRATIONS),
              "--timeout", "30", "--deadline", "60"],
             {"DATABASE_URL": database_url, "REDIS_URL": f"redis://:p@127.0.0.1:{silent.port}/0",
-             "QDRANT_URL": qdrant.url, "QDRANT_API_KEY": QDRANT_KEY},
+             "QDRANT_URL": qdrant.url, "QDRANT_API_KEY": QDRANT_KEY,
+             "NEO4J_URI": neo4j.bolt_url, "NEO4J_USERNAME": "neo4j", "NEO4J_PASSWORD": NEO4J_PASSWORD},
         )  # fmt: skip
         command.wait_until(silent.accepted.is_set, "checked Redis")
         code, seconds = command.interrupt()

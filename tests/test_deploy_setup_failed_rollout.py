@@ -45,6 +45,7 @@ REAL_VALUES = {
     'domain_name = "api.dev.example.com"': 'domain_name = "api.dev.corp.io"',
     'hosted_zone_id = "Z0000000000000000000"': 'hosted_zone_id = "Z1D633PJN98FT9"',
     "oncall@example.com": "oncall@corp.io",
+    'project_id = "00000000-0000-0000-0000-000000000000"': 'project_id = "6a2f9c1e-4b7d-4e21-9f3a-0c5d8e7b1a42"',
 }
 
 
@@ -112,6 +113,8 @@ def test_setup_with_a_failed_first_deployment_exits_1_naming_the_service_and_the
         "SUPABASE_ACCESS_TOKEN": "test-only",
         "QDRANT_CLOUD_API_KEY": "test-only",
         "QDRANT_CLOUD_ACCOUNT_ID": "test-only",
+        "TF_VAR_neo4j_aura_client_id": "test-only",
+        "TF_VAR_neo4j_aura_client_secret": "test-only",  # checkov:skip=CKV_SECRET_6: test value
     }
     environ.pop("TERRAFORM_BINARY_NAME", None)
     result = subprocess.run(
