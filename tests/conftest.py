@@ -24,6 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
 PYTHON = sys.executable
 
+# Before any test module imports the CDK: jsii's Node starts at the first import and reads its
+# options then, and without the on-demand preload it loads all ~2,400 AWS provider submodules
+# (about 3 s in every xdist worker, while collecting).
+jsii_node.configure()
+
 
 def default_sigint() -> None:
     """For preexec_fn: Ctrl-C's default action, as a command run from a terminal has it. A shell
