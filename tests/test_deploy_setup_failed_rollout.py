@@ -45,7 +45,9 @@ REAL_VALUES = {
     'domain_name = "api.dev.example.com"': 'domain_name = "api.dev.corp.io"',
     'hosted_zone_id = "Z0000000000000000000"': 'hosted_zone_id = "Z1D633PJN98FT9"',
     "oncall@example.com": "oncall@corp.io",
-    'project_id = "00000000-0000-0000-0000-000000000000"': 'project_id = "6a2f9c1e-4b7d-4e21-9f3a-0c5d8e7b1a42"',
+    'project_id = "00000000-0000-0000-0000-000000000000"': (
+        'project_id = "6a2f9c1e-4b7d-4e21-9f3a-0c5d8e7b1a42"'
+    ),
 }
 
 

@@ -54,7 +54,7 @@ esac
 # What `terraform init` leaves besides .terraform/: a lock file holding the versions the stack pins.
 WRITE_LOCK = """import json
 from pathlib import Path
-from tests.test_plan_in_deploy import lock_file, pins
+from tests.lock_files import lock_file, pins
 Path(".terraform.lock.hcl").write_text(lock_file(pins(json.loads(Path("cdk.tf.json").read_text()))))
 """
 

@@ -23,8 +23,9 @@ import pytest
 from rich.console import Console
 
 from infrakit.deploy.plan_gate import Finished, PlanGate, pin_changes
+from tests.lock_files import lock_file, pins
 from tests.test_plan import plan_json, stack_document
-from tests.test_plan_in_deploy import PLANNED_DEV, Recorded, lock_file, pins, shortened, stacks
+from tests.test_plan_in_deploy import PLANNED_DEV, Recorded, shortened, stacks
 
 UPGRADE = "dev: terraform init -input=false -upgrade"
 

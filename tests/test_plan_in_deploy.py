@@ -28,6 +28,7 @@ from infrakit.deploy.order import deploy_in_order
 from infrakit.deploy.plan_gate import Finished, PlanGate
 from tests.conftest import ENVIRONMENTS, ROOT
 from tests.ecr_stub import configs_found, images_found
+from tests.lock_files import lock_file, pins
 from tests.test_plan import addresses, plan_json, stack_document
 from tests.test_plan_command import Project, executable
 
@@ -55,21 +56,6 @@ class Recorded:
     def cdktf(self, argv: Sequence[str]) -> int:
         self.calls.append(" ".join(argv))
         return 0
-
-
-def pins(document: Mapping[str, Any]) -> dict[str, str]:
-    """Each provider the stack requires, `namespace/type`, and the version it pins."""
-    return {p["source"]: p["version"] for p in document["terraform"]["required_providers"].values()}
-
-
-def lock_file(locked: Mapping[str, str], host: str = "registry.terraform.io") -> str:
-    """.terraform.lock.hcl as `terraform init` writes it, each `namespace/type` at its version."""
-    blocks = [
-        f'provider "{host}/{source}" {{\n  version     = "{version}"\n  constraints = "{version}"\n'
-        f'  hashes = [\n    "h1:{"A" * 43}=",\n    "zh:{"0" * 64}",\n  ]\n}}\n'
-        for source, version in locked.items()
-    ]
-    return '# This file is maintained automatically by "terraform init".\n\n' + "\n".join(blocks)
 
 
 def stacks(tmp_path: Path, synthesized: Path, *names: str) -> Path:
