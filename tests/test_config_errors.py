@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 import subprocess
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
+from infrakit import synth
 from tests.conftest import PYTHON, ROOT, local_text
 
 
@@ -18,6 +23,28 @@ def write_env(directory: Path, name: str, text: str) -> Path:
 
 
 def run_main(directory: Path, *names: str) -> subprocess.CompletedProcess[str]:
+    """main.py's command (infrakit.synth.main: arguments, loading, reporting, exit code), run in
+    this process: a Python start per case cost a quarter of a second each. What this cannot show,
+    main.py's own process (its imports, Ctrl-C around them), run_main_process and
+    tests/test_synth_interrupt.py show."""
+    argv = ["--environments-dir", str(directory), "--outdir", str(directory / "out"), *names]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    cwd = Path.cwd()
+    os.chdir(directory)
+    try:
+        # Should a case synthesize after all, jsii's type checks stay on in this worker.
+        with (
+            mock.patch.dict(os.environ, {"INFRAKIT_JSII_TYPE_CHECKS": "1"}),
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+        ):
+            code = synth.main(argv, default_environments_dir=ROOT / "environments", app_file=ROOT / "main.py")
+    finally:
+        os.chdir(cwd)
+    return subprocess.CompletedProcess(argv, code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_main_process(directory: Path, *names: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             PYTHON,
@@ -311,7 +338,7 @@ def test_host_port_clash_is_reported(tmp_path):
 
 def test_a_valid_file_synthesizes(tmp_path):
     write_env(tmp_path, "dev", local_text())
-    result = run_main(tmp_path, "dev")
+    result = run_main_process(tmp_path, "dev")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").is_file()
 
