@@ -101,8 +101,9 @@ fi
 .venv/bin/python -m compileall -q -j 0 infrakit main.py >/dev/null \
   || step "some of infrakit could not be byte-compiled (carrying on: it is read from source)"
 # The archived cdktf packages that CDK Terrain replaced: about 1 GB that nothing imports any more.
-archived=$(.venv/bin/python -m pip list --disable-pip-version-check --format=freeze 2>/dev/null \
-  | sed -n 's/^\(cdktf\|cdktf-cdktf-provider-[a-z0-9-]*\)==.*/\1/p' || true)
+# Found by their .dist-info directories: `pip list` costs half a second on every run.
+archived=$(ls .venv/lib/python3*/site-packages 2>/dev/null \
+  | sed -n 's/^\(cdktf\|cdktf_cdktf_provider_[a-z0-9_]*\)-[0-9][^-]*\.dist-info$/\1/p' | tr _ - || true)
 if [ -n "$archived" ]; then
   step "removing the archived cdktf packages: $(echo $archived)"
   # shellcheck disable=SC2086 # one argument per package name
