@@ -86,10 +86,27 @@ def summarize(json_report: str) -> ScanSummary:
 
 # Never part of the repository scan (regular expressions): dependencies, generated output, caches, the
 # custom policies' deliberately failing fixtures.
+# Directories of the repository the secret scan skips: installed, generated, built or cached copies,
+# and the policy fixtures (which hold failing examples on purpose).
 REPOSITORY_SKIPS = (
-    ".venv", "node_modules", ".git/", "cdktf.out", "reports",
-    ".pytest_cache", ".mypy_cache", "tests/fixtures", "site",  # site: mkdocs build output
+    ".venv", "node_modules", ".git", "cdktf.out", "reports", ".pytest_cache", ".mypy_cache",
+    ".ruff_cache", "tests/fixtures", "site", "build",
 )  # fmt: skip
+
+
+def skip_patterns(repository: Path) -> list[str]:
+    """--skip-path values for the secret scan, anchored to the repository's own directories.
+
+    checkov skips a path when a --skip-path value matches it as a regular expression OR appears
+    in it as a plain substring (checkov/common/runners/base_runner.py, filter_ignored_paths), and
+    the path it tests is absolute. A bare "site" or "build" therefore skipped the whole repository
+    when it was checked out under /srv/site/... or GitLab's /builds/...: the secret scan found
+    nothing, and passed. Anchored at the repository, a pattern matches only the directory it names
+    and what is in it (the runners test directories and files alike); a ^ cannot occur in a real
+    path, so the substring test never fires.
+    """
+    names = "|".join(re.escape(name) for name in REPOSITORY_SKIPS)
+    return [f"^{re.escape(str(repository.resolve()))}/(?:{names})(?:/|$)", "/__pycache__(?:/|$)"]
 
 
 @dataclass(frozen=True)
@@ -128,8 +145,8 @@ def run_gate(
         ]  # fmt: skip
         if (root / "policies").is_dir():
             command += ["--external-checks-dir", str(root / "policies")]
-        for path in REPOSITORY_SKIPS:
-            command += ["--skip-path", path]
+        for pattern in skip_patterns(repository):
+            command += ["--skip-path", pattern]
         result = subprocess.run(
             command,
             capture_output=True,
