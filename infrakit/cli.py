@@ -809,7 +809,7 @@ def _bootstrap(
     if args.if_deployed and not endpoints.present():
         console.print(
             f"post-apply: '{environment.name}' has no endpoints yet (not deployed from here, and no "
-            "DATABASE_URL, REDIS_URL, QDRANT_URL set); skipped"
+            "DATABASE_URL, REDIS_URL, QDRANT_URL or NEO4J_URI set); skipped"
         )
         return 0
     for name in BOOTSTRAP_STEPS:
