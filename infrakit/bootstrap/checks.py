@@ -15,6 +15,7 @@ import httpx
 import psycopg
 import redis
 
+from infrakit.bootstrap.errors import OperatorError
 from infrakit.bootstrap.redaction import userinfo_problem
 from infrakit.config.collections import CollectionSpec
 
@@ -22,10 +23,11 @@ if TYPE_CHECKING:
     from infrakit.bootstrap.collections import CollectionReport
 
 
-class CheckFailed(Exception):
+class CheckFailed(OperatorError):
+    """One connection check failed; every check says whether waiting may help."""
+
     def __init__(self, message: str, *, retryable: bool):
-        super().__init__(message)
-        self.retryable = retryable
+        super().__init__(message, retryable=retryable)
 
 
 TLS_SSLMODES = ("require", "verify-ca", "verify-full")

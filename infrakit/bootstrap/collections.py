@@ -36,6 +36,7 @@ from qdrant_client.common.client_exceptions import ResourceExhaustedResponse
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
+from infrakit.bootstrap.errors import OperatorError
 from infrakit.bootstrap.redaction import redact, redact_url, userinfo_problem
 from infrakit.config.collections import CollectionSpec
 
@@ -47,16 +48,8 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 READY_WITHIN_SECONDS = 600.0
 
 
-class CollectionsError(Exception):
-    """A problem the operator must fix; str() is the whole message and never holds the API key.
-
-    `retryable` is True when waiting may help (no answer, connection refused) and False when
-    something must change first (the key, the URL, the collection).
-    """
-
-    def __init__(self, message: str, *, retryable: bool = False):
-        super().__init__(message)
-        self.retryable = retryable
+class CollectionsError(OperatorError):
+    """A collections step failed: the key, the URL or a collection, or Qdrant did not answer."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import neo4j
 from neo4j import exceptions as neo4j_errors
 
+from infrakit.bootstrap.errors import OperatorError
 from infrakit.bootstrap.redaction import redact, redact_url
 from infrakit.config.graph import GraphConstraint, GraphIndex, GraphSchema
 
@@ -50,16 +51,8 @@ CONSTRAINT_TYPES = {
 REQUIREMENTS = {"unique": "IS UNIQUE", "node_key": "IS NODE KEY", "not_null": "IS NOT NULL"}
 
 
-class GraphError(Exception):
-    """A problem the operator must fix; str() is the whole message and never holds the password.
-
-    `retryable` is True when waiting may help (no answer, connection refused) and False when
-    something must change first (the password, the URI, the declaration).
-    """
-
-    def __init__(self, message: str, *, retryable: bool = False):
-        super().__init__(message)
-        self.retryable = retryable
+class GraphError(OperatorError):
+    """A graph step failed: the password, the URI or a declaration, or Neo4j did not answer."""
 
 
 @dataclass(frozen=True)
