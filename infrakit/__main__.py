@@ -5,9 +5,10 @@ models), so that a Ctrl-C while the command starts prints one line instead of a 
 whichever import it interrupted. Only Python's own start-up, before this file runs, is out of reach.
 """
 
+# _signal and os, not signal: both are loaded while Python starts (signal is not, and importing it
+# builds enums for a few milliseconds), so the handler below is in place two lines in.
+import _signal  # type: ignore[import-not-found]  # no stub; the C module behind signal
 import os
-import signal
-import sys
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command ended by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report `cmd | head` for tools that die of it
@@ -22,8 +23,11 @@ def _interrupted_while_starting(signum: int, frame: object) -> None:
 
 
 # A shell that starts us with Ctrl-C ignored (a background job) keeps it ignored.
-if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-    signal.signal(signal.SIGINT, _interrupted_while_starting)
+if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:
+    _signal.signal(_signal.SIGINT, _interrupted_while_starting)
+
+import signal  # noqa: E402 - after the handler, on purpose
+import sys  # noqa: E402
 
 
 def run() -> None:

@@ -9,6 +9,6 @@ export PATH="$PWD/.venv/bin:$PATH" CHECKPOINT_DISABLE=1
 scripts/test-servers.sh
 [ $# -gt 0 ] || scripts/lint.sh
 # One worker more than there are cores: many tests wait on a server or a child process, and an
-# extra worker fills that time (measured on 2 cores: 2 workers 150 s, 3 workers 131 s, 4 workers
-# 153 s). worksteal rebalances the long tests that would otherwise finish last on one worker.
+# extra worker fills that time (measured on 2 cores, 2026-12-06: 2 workers 143 s, 3 workers 124 s,
+# 4 workers 125 s). worksteal rebalances the long tests that would otherwise finish last on one worker.
 exec python -m pytest -n "$(( $(nproc) + 1 ))" --dist worksteal "$@"
