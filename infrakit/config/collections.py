@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import Field
-from pydantic_core import PydanticCustomError
 
-from infrakit.config.types import Model
+from infrakit.config.types import Model, named_once
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 CollectionName = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -32,11 +31,4 @@ class CollectionSpec(Model):
     payload_indexes: dict[Annotated[str, Field(min_length=1)], PayloadSchema] = {}
 
 
-def unique_names(collections: list[CollectionSpec]) -> list[CollectionSpec]:
-    names = [c.name for c in collections]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise PydanticCustomError(
-            "collection_twice", "collections declares {names} more than once", {"names": ", ".join(twice)}
-        )
-    return collections
+unique_names = named_once("collections")

@@ -7,12 +7,12 @@ the Neo4j Labs provider (infrakit/constructs/neo4j_aura/instance.py).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from infrakit.config.types import Model
+from infrakit.config.types import Model, named_once
 
 # Neo4j names (constraints, indexes, labels, property keys) as infrakit accepts them: plain
 # identifiers, so that the bootstrap writes them into Cypher without quoting.
@@ -81,17 +81,7 @@ class GraphIndex(Model):
         return self
 
 
-_Named = TypeVar("_Named", "GraphConstraint", "GraphIndex")
-
-
-def unique_schema_names(items: list[_Named]) -> list[_Named]:
-    names = [item.name for item in items]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise PydanticCustomError(
-            "graph_name_twice", "declares {names} more than once", {"names": ", ".join(twice)}
-        )
-    return items
+unique_schema_names = named_once()
 
 
 def only_unique_constraints(constraints: list[GraphConstraint]) -> list[GraphConstraint]:

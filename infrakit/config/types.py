@@ -4,8 +4,9 @@ pinned images and sizing."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -16,6 +17,32 @@ _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def named_once(subject: str = "") -> Callable[[list[_N]], list[_N]]:
+    """An AfterValidator for a list of named tables (collections, constraints, indexes): a name
+    declared twice is an error that lists every such name. `subject` starts the message."""
+
+    def check(items: list[_N]) -> list[_N]:
+        names = [item.name for item in items]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise PydanticCustomError(
+                "named_twice",
+                f"{subject} declares {{names}} more than once".lstrip(),
+                {"names": ", ".join(twice)},
+            )
+        return items
+
+    return check
 
 
 # ----------------------------------------------------------------------------- secrets
