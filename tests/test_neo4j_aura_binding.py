@@ -15,29 +15,13 @@ from typing import Any
 import pytest
 
 from infrakit.bindings import neo4j_aura as aura
-from infrakit.cdk import TerraformOutput, TerraformStack, TerraformVariable, Testing
+from infrakit.cdk import TerraformOutput, TerraformStack, TerraformVariable
 from infrakit.config.neo4j_aura import AuraNeo4j
 from infrakit.constructs.neo4j_aura.instance import AuraInstance
+from tests.binding_stacks import argument_names, new_stack, only_block, synth
 
 INSTANCE = aura.Neo4jAuraInstance.TF_RESOURCE_TYPE
 CONFIG = {"backend": "aura", "project_id": "7c1e9a52-3f4b-4d8e-9a61-2b5c8d0e4f17", "region": "eu-west-1"}
-
-
-def new_stack() -> TerraformStack:
-    return TerraformStack(Testing.app(stack_traces=False), "t")
-
-
-def synth(stack: TerraformStack) -> dict[str, Any]:
-    return json.loads(Testing.synth(stack))
-
-
-def only_block(document: dict[str, Any], section: str, block_type: str) -> dict[str, Any]:
-    (block,) = document[section][block_type].values()
-    return block
-
-
-def argument_names(block: dict[str, Any]) -> set[str]:
-    return {key for key in block if key != "//"}
 
 
 def variable(stack: TerraformStack, name: str) -> str:

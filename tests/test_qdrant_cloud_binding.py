@@ -13,26 +13,10 @@ from infrakit.cdk import TerraformOutput, TerraformStack, Testing
 from infrakit.config.qdrant_cloud import QdrantCloud
 from infrakit.constructs.key_rotation import KeyRotation
 from infrakit.constructs.qdrant_cloud.cluster import QdrantCloudCluster
+from tests.binding_stacks import argument_names, new_stack, only_block, synth
 
 PACKAGE_ID = "7c939d96-d671-4051-aa16-3b8b7130fa42"
 KEY = qc.QdrantCloudDatabaseApiKey.TF_RESOURCE_TYPE
-
-
-def new_stack() -> TerraformStack:
-    return TerraformStack(Testing.app(stack_traces=False), "t")
-
-
-def synth(stack: TerraformStack) -> dict[str, Any]:
-    return json.loads(Testing.synth(stack))
-
-
-def only_block(document: dict[str, Any], section: str, block_type: str) -> dict[str, Any]:
-    (block,) = document[section][block_type].values()
-    return block
-
-
-def argument_names(block: dict[str, Any]) -> set[str]:
-    return {key for key in block if key != "//"}
 
 
 def configuration(**changes: Any) -> qc.ClusterConfiguration:

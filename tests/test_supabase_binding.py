@@ -22,25 +22,9 @@ from infrakit.cdk import Password, RandomProvider, TerraformOutput, TerraformSta
 from infrakit.config.supabase import SupabasePostgres
 from infrakit.constructs.key_rotation import KeyRotation
 from infrakit.constructs.supabase.database import SupabaseDatabase
+from tests.binding_stacks import argument_names, new_stack, only_block, synth
 
 CONTRACT = ("database_url", "supabase_url", "supabase_publishable_key", "supabase_secret_key")
-
-
-def new_stack() -> TerraformStack:
-    return TerraformStack(Testing.app(stack_traces=False), "t")
-
-
-def synth(stack: TerraformStack) -> dict[str, Any]:
-    return json.loads(Testing.synth(stack))
-
-
-def only_block(document: dict[str, Any], section: str, block_type: str) -> dict[str, Any]:
-    (block,) = document[section][block_type].values()
-    return block
-
-
-def argument_names(block: dict[str, Any]) -> set[str]:
-    return {key for key in block if key != "//"}
 
 
 def project(stack: TerraformStack, **changes: Any) -> SupabaseProject:
