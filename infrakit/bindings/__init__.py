@@ -24,8 +24,8 @@ from infrakit.cdk import (
     TerraformProviderGeneratorMetadata,
     TerraformResource,
     TerraformResourceLifecycle,
-    Token,
 )
+from infrakit.tokens import is_unresolved
 
 
 def compact(value: Any) -> Any:
@@ -42,7 +42,7 @@ def compact(value: Any) -> Any:
 
 def is_token(value: object) -> bool:
     """True for a Terraform reference, whose value is known only at apply time."""
-    return isinstance(value, str | int | float) and Token.is_unresolved(value)
+    return isinstance(value, str | int | float) and is_unresolved(value)
 
 
 def require_text(block: str, argument: str, value: str) -> None:

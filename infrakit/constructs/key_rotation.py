@@ -41,16 +41,15 @@ class KeyRotation(Construct):
     def __init__(self, scope: Construct, id_: str, *, generations: Mapping[str, int]):
         super().__init__(scope, id_)
         self._generations = dict(generations)
-        self._holders: dict[str, TerraformData] = {}
+        self._generation_addresses: dict[str, str] = {}  # by holder, once its terraform_data exists
 
     def lifecycle(self, holder: str) -> TerraformResourceLifecycle:
         """The lifecycle of a key that `holder` uses: see the module docstring."""
         if holder not in self._generations:
             raise ValueError(f"no key generation for '{holder}'; known: {sorted(self._generations)}")
-        generation = self._holders.get(holder)
-        if generation is None:
+        if holder not in self._generation_addresses:
             generation = TerraformData(self, holder, input_={"generation": self._generations[holder]})
-            self._holders[holder] = generation
+            self._generation_addresses[holder] = address(generation)
         return TerraformResourceLifecycle(
-            create_before_destroy=True, replace_triggered_by=[address(generation)]
+            create_before_destroy=True, replace_triggered_by=[self._generation_addresses[holder]]
         )

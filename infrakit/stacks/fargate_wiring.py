@@ -99,14 +99,14 @@ def fargate_app_service(
         # Blue/green and canary add the second target group, the listener rules and ECS's role.
         route=load_balancer.route_for(config.deployment) if load_balancer else None,
     )
-    cache.admit(name, service.security_group.id)
+    cache.admit(name, service.security_group_id)
     if load_balancer is not None and isinstance(config, FargateApi):
-        load_balancer.forward_to(service.security_group.id, config.port)
+        load_balancer.forward_to(service.security_group_id, config.port)
         VpcSecurityGroupIngressRule(
             wiring,
             "from-load-balancer",
-            security_group_id=service.security_group.id,
-            referenced_security_group_id=load_balancer.security_group.id,
+            security_group_id=service.security_group_id,
+            referenced_security_group_id=load_balancer.security_group_id,
             ip_protocol="tcp",
             from_port=config.port,
             to_port=config.port,

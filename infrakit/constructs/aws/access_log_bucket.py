@@ -71,16 +71,17 @@ class AccessLogBucket(Construct):
         bucket = S3Bucket(self, "bucket", bucket=name, force_destroy=not protect)
         prevent_destroy(bucket, when=protect)
         self.name = bucket.bucket
+        bucket_id, bucket_arn = bucket.id, bucket.arn
         S3BucketOwnershipControls(
             self,
             "ownership",
-            bucket=bucket.id,
+            bucket=bucket_id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         S3BucketPublicAccessBlock(
             self,
             "public-access",
-            bucket=bucket.id,
+            bucket=bucket_id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
@@ -89,13 +90,13 @@ class AccessLogBucket(Construct):
         S3BucketVersioningA(
             self,
             "versioning",
-            bucket=bucket.id,
+            bucket=bucket_id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
-            bucket=bucket.id,
+            bucket=bucket_id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=(
@@ -109,7 +110,7 @@ class AccessLogBucket(Construct):
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
-            bucket=bucket.id,
+            bucket=bucket_id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
                     id="expire-logs",
@@ -137,13 +138,13 @@ class AccessLogBucket(Construct):
             statement=[
                 statement(
                     ["s3:PutObject"],
-                    [f"{bucket.arn}/{PREFIX}/AWSLogs/{key.account_id}/*"],
+                    [f"{bucket_arn}/{PREFIX}/AWSLogs/{key.account_id}/*"],
                     sid="LoadBalancerWritesLogs",
                     principals=writer,
                 ),
                 statement(
                     ["s3:*"],
-                    [bucket.arn, f"{bucket.arn}/*"],
+                    [bucket_arn, f"{bucket_arn}/*"],
                     sid="TlsOnly",
                     effect="Deny",
                     principals=principals("*", "*"),
@@ -153,4 +154,4 @@ class AccessLogBucket(Construct):
         )
         # ELB checks that it may write here when access logging is enabled ("Access Denied for
         # bucket"): a load balancer naming this bucket must depend on this policy.
-        self.policy = S3BucketPolicy(self, "bucket-policy", bucket=bucket.id, policy=policy.json)
+        self.policy = S3BucketPolicy(self, "bucket-policy", bucket=bucket_id, policy=policy.json)

@@ -57,14 +57,14 @@ class ElastiCacheRedisGroup(Construct):
     ):
         super().__init__(scope, id_)
         self._name = name
-        self.security_group = SecurityGroup(
+        self.security_group_id = SecurityGroup(
             self,
             "security-group",
             name=f"{name}-redis",
             description=f"{name} Redis: admits only the service tasks",
             vpc_id=network.vpc_id,
             tags={"Name": f"{name}-redis"},
-        )
+        ).id
         subnets = ElasticacheSubnetGroup(
             self, "subnets", name=f"{name}-redis", subnet_ids=network.private_subnet_ids
         )
@@ -117,7 +117,7 @@ class ElastiCacheRedisGroup(Construct):
             port=PORT,
             parameter_group_name=parameters.name,
             subnet_group_name=subnets.name,
-            security_group_ids=[self.security_group.id],
+            security_group_ids=[self.security_group_id],
             transit_encryption_enabled=True,
             auth_token=token,
             at_rest_encryption_enabled="true",  # a string in provider 6.x
@@ -136,7 +136,6 @@ class ElastiCacheRedisGroup(Construct):
         )
         prevent_destroy(group, when=protect)
         self.group = group  # for alarms on its metrics
-        self.security_group_id: str | None = self.security_group.id
         self.docker_service = None
         # rediss:// is TLS. Tasks use this; it is unreachable from outside the VPC. The AUTH token is
         # the password of the `default` user, named so that redis-cli accepts the URL too.
@@ -148,7 +147,7 @@ class ElastiCacheRedisGroup(Construct):
         VpcSecurityGroupIngressRule(
             self,
             f"from-{client_id}",
-            security_group_id=self.security_group.id,
+            security_group_id=self.security_group_id,
             referenced_security_group_id=security_group_id,
             ip_protocol="tcp",
             from_port=PORT,

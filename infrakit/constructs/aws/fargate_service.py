@@ -31,7 +31,6 @@ from infrakit.cdk import (
     SecurityGroup,
     TerraformLocal,
     TerraformResourceLifecycle,
-    Token,
     VpcSecurityGroupEgressRule,
 )
 from infrakit.cdk import AppautoscalingPolicyTargetTrackingScalingPolicyConfiguration as CpuTargetTracking
@@ -48,6 +47,7 @@ from infrakit.constructs.aws.network import ANYWHERE, PrivateNetwork
 from infrakit.constructs.aws.policy import assume_role_policy, condition, statement
 from infrakit.constructs.aws.stored_secret import StoredSecret
 from infrakit.stacks.names import CPU_ARCHITECTURE, SCRATCH_PATH
+from infrakit.tokens import is_unresolved
 
 # Read-only root filesystems still need somewhere to write temporary files. Fargate has no tmpfs,
 # and mounts this volume as a root-owned bind mount (aws/containers-roadmap#938): a non-root task
@@ -119,19 +119,19 @@ class FargateService(Construct):
             key=key,
             retention_days=aws.log_retention_days,
         )
-        self.security_group = SecurityGroup(
+        self.security_group_id = SecurityGroup(
             self,
             "security-group",
             name=name,
             description=f"{name} tasks",
             vpc_id=network.vpc_id,
             tags={"Name": name},
-        )
+        ).id
         for index, rule in enumerate(egress):
             VpcSecurityGroupEgressRule(
                 self,
                 f"out-{index}",
-                security_group_id=self.security_group.id,
+                security_group_id=self.security_group_id,
                 cidr_ipv4=rule.cidr if rule.security_group_id is None else None,
                 referenced_security_group_id=rule.security_group_id,
                 ip_protocol="tcp",
@@ -140,8 +140,11 @@ class FargateService(Construct):
                 description=rule.description,
             )
 
+        # By name, each once. Not by ARN: an ARN here is a token, whose text orders the secrets only
+        # by when cdktn made them, which a change anywhere before them can shift.
+        stored_secrets = _unique(secret for _, secret in sorted(secrets.items()))
         execution_role, execution_policy = self._execution_role(
-            name, repository.arn, log_group.arn, sorted({secret.arn for secret in secrets.values()}), key
+            name, repository.arn, log_group.arn, [secret.arn for secret in stored_secrets], key
         )
         # ECS assumes the task role for this account's tasks only: the ECS developer guide ("Amazon
         # ECS task IAM role") recommends aws:SourceAccount and aws:SourceArn against the confused
@@ -160,9 +163,9 @@ class FargateService(Construct):
             ),
         )
 
-        image = f"{repository.repository_url}:{config.image_tag}"
+        image = f"{self.repository_url}:{config.image_tag}"
         if config.image_digest:
-            image = f"{repository.repository_url}@{config.image_digest}"
+            image = f"{self.repository_url}@{config.image_digest}"
         container = {
             "name": id_,
             "image": image,
@@ -243,7 +246,7 @@ class FargateService(Construct):
             desired_count=config.min_count,
             network_configuration=EcsServiceNetworkConfiguration(
                 subnets=network.private_subnet_ids,
-                security_groups=[self.security_group.id],
+                security_groups=[self.security_group_id],
                 assign_public_ip=False,
             ),
             # Native strategies need the ECS deployment controller (ECS developer guide, "Amazon ECS
@@ -311,15 +314,18 @@ class FargateService(Construct):
             # CreateService itself (see TargetGroupRoute), and a traffic shift without its listener
             # rules or its role's policy fails the deployment (see TrafficShift).
             depends_on=[
-                *_unique(secret.version for _, secret in sorted(secrets.items())),
+                *(secret.version for secret in stored_secrets),
                 execution_policy,
                 *(route.listeners if route else ()),
                 *(shift.prerequisites if shift else ()),
             ],
         )
         self.service = service
+        # The service's name as a Terraform reference (service_name is the same name as plain
+        # text): a resource that names the service this way is created after it.
+        self.ecs_service_name = service.name
         self.log_group = log_group
-        self._autoscaling(cluster, service, config)
+        self._autoscaling(cluster, config)
 
     def roll_back_on(self, alarm_names: Sequence[str]) -> None:
         """ECS watches these alarms through each deployment and its bake time; if one fires, the
@@ -342,7 +348,7 @@ class FargateService(Construct):
         in the JSON string: Terraform copes, but scanners cannot parse it. A local keeps the
         definitions to simple ${local.x} references.
         """
-        if not Token.is_unresolved(value):
+        if not is_unresolved(value):
             return value
         return TerraformLocal(self, f"env-{name}", value).as_string
 
@@ -379,7 +385,7 @@ class FargateService(Construct):
             statement(["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
         ]
         if secret_arns:
-            statements.append(statement(["secretsmanager:GetSecretValue"], sorted(secret_arns)))
+            statements.append(statement(["secretsmanager:GetSecretValue"], secret_arns))
             # The one use of the environment key this role has: Secrets Manager decrypting these
             # secrets for GetSecretValue. The key also guards logs, Redis and the alarm topic, so the
             # grant is kept to requests Secrets Manager makes (kms:ViaService) for these secrets
@@ -395,22 +401,20 @@ class FargateService(Construct):
                         *condition(
                             "StringEquals", "kms:ViaService", f"secretsmanager.{key.region}.amazonaws.com"
                         ),
-                        *condition("StringEquals", "kms:EncryptionContext:SecretARN", *sorted(secret_arns)),
+                        *condition("StringEquals", "kms:EncryptionContext:SecretARN", *secret_arns),
                     ],
                 )
             )
         policy = DataAwsIamPolicyDocument(self, "execution-permissions", statement=statements)
         return role, IamRolePolicy(self, "execution-policy", role=role.id, policy=policy.json)
 
-    def _autoscaling(
-        self, cluster: ServiceCluster, service: EcsService, config: FargateApi | FargateWorker
-    ) -> None:
+    def _autoscaling(self, cluster: ServiceCluster, config: FargateApi | FargateWorker) -> None:
         target = AppautoscalingTarget(
             self,
             "scaling-target",
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
-            resource_id=f"service/{cluster.name}/{service.name}",
+            resource_id=f"service/{cluster.name}/{self.ecs_service_name}",
             min_capacity=config.min_count,
             max_capacity=config.max_count,
         )

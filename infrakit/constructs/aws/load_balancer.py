@@ -111,21 +111,21 @@ class PublicLoadBalancer(Construct):
         self._shift: TrafficShift | None = None
         domain = ApiDomain(self, "domain", settings=settings) if settings.domain_name else None
         certificate_arn = domain.certificate_arn if domain else None
-        self.security_group = SecurityGroup(
+        self.security_group_id = SecurityGroup(
             self,
             "security-group",
             name=f"{name}-alb",
             description=f"{name} load balancer",
             vpc_id=network.vpc_id,
             tags={"Name": f"{name}-alb"},
-        )
+        ).id
         listener_ports = [443, 80] if certificate_arn else [80]
         for port in listener_ports:
             for index, cidr in enumerate(settings.allowed_cidrs):
                 VpcSecurityGroupIngressRule(
                     self,
                     f"in-{port}-{index}",
-                    security_group_id=self.security_group.id,
+                    security_group_id=self.security_group_id,
                     cidr_ipv4=cidr,
                     ip_protocol="tcp",
                     from_port=port,
@@ -149,21 +149,23 @@ class PublicLoadBalancer(Construct):
             load_balancer_type="application",
             internal=False,
             subnets=network.public_subnet_ids,
-            security_groups=[self.security_group.id],
+            security_groups=[self.security_group_id],
             drop_invalid_header_fields=True,
             enable_deletion_protection=aws.deletion_protection,
             access_logs=LbAccessLogs(bucket=logs.name, prefix=PREFIX, enabled=True),
             # The bucket name alone does not wait for the policy that lets ELB write there.
             depends_on=[logs.policy],
         )
+        balancer_arn = balancer.arn
         self.target_group = self._target_group("targets", f"{name}-api")
         self.target_groups: tuple[LbTargetGroup, ...] = (self.target_group,)
-        forward = [LbListenerDefaultAction(type="forward", target_group_arn=self.target_group.arn)]
+        target_group_arn = self.target_group.arn
+        forward = [LbListenerDefaultAction(type="forward", target_group_arn=target_group_arn)]
         if certificate_arn:
             forwarding = LbListener(
                 self,
                 "https",
-                load_balancer_arn=balancer.arn,
+                load_balancer_arn=balancer_arn,
                 port=443,
                 protocol="HTTPS",
                 ssl_policy=TLS_POLICY,
@@ -173,7 +175,7 @@ class PublicLoadBalancer(Construct):
             LbListener(
                 self,
                 "http",
-                load_balancer_arn=balancer.arn,
+                load_balancer_arn=balancer_arn,
                 port=80,
                 protocol="HTTP",
                 default_action=[
@@ -187,15 +189,15 @@ class PublicLoadBalancer(Construct):
             )
         else:
             forwarding = LbListener(
-                self, "http", load_balancer_arn=balancer.arn, port=80, protocol="HTTP", default_action=forward
+                self, "http", load_balancer_arn=balancer_arn, port=80, protocol="HTTP", default_action=forward
             )
         self._forwarding = forwarding
-        self.route = TargetGroupRoute(self.target_group.arn, (forwarding,))
+        self.route = TargetGroupRoute(target_group_arn, (forwarding,))
         self.firewall = WebFirewall(
             self,
             "firewall",
             name=f"{name}-api",
-            load_balancer_arn=balancer.arn,
+            load_balancer_arn=balancer_arn,
             key=key,
             retention_days=aws.log_retention_days,
             large_body_paths=settings.large_body_paths,
@@ -210,7 +212,7 @@ class PublicLoadBalancer(Construct):
         VpcSecurityGroupEgressRule(
             self,
             "out-to-api",
-            security_group_id=self.security_group.id,
+            security_group_id=self.security_group_id,
             referenced_security_group_id=security_group_id,
             ip_protocol="tcp",
             from_port=port,
@@ -273,13 +275,15 @@ class PublicLoadBalancer(Construct):
         name = self._name
         alternate = self._target_group("alternate-targets", f"{name}-api-alt")
         self.target_groups = (self.target_group, alternate)
+        target_group_arn, alternate_arn = self.route.target_group_arn, alternate.arn
+        forwarding_arn = self._forwarding.arn
         forward = [
             LbListenerRuleAction(
                 type="forward",
                 forward=LbListenerRuleActionForward(
                     target_group=[
-                        LbListenerRuleActionForwardTargetGroup(arn=self.target_group.arn, weight=100),
-                        LbListenerRuleActionForwardTargetGroup(arn=alternate.arn, weight=0),
+                        LbListenerRuleActionForwardTargetGroup(arn=target_group_arn, weight=100),
+                        LbListenerRuleActionForwardTargetGroup(arn=alternate_arn, weight=0),
                     ]
                 ),
             )
@@ -290,8 +294,8 @@ class PublicLoadBalancer(Construct):
                     type="forward",
                     forward=LbListenerDefaultActionForward(
                         target_group=[
-                            LbListenerDefaultActionForwardTargetGroup(arn=self.target_group.arn, weight=100),
-                            LbListenerDefaultActionForwardTargetGroup(arn=alternate.arn, weight=0),
+                            LbListenerDefaultActionForwardTargetGroup(arn=target_group_arn, weight=100),
+                            LbListenerDefaultActionForwardTargetGroup(arn=alternate_arn, weight=0),
                         ]
                     ),
                 )
@@ -301,7 +305,7 @@ class PublicLoadBalancer(Construct):
         production = LbListenerRule(
             self,
             "production-rule",
-            listener_arn=self._forwarding.arn,
+            listener_arn=forwarding_arn,
             priority=PRODUCTION_RULE_PRIORITY,
             condition=[
                 LbListenerRuleCondition(path_pattern=LbListenerRuleConditionPathPattern(values=["/*"]))
@@ -315,7 +319,7 @@ class PublicLoadBalancer(Construct):
                 LbListenerRule(
                     self,
                     "test-rule",
-                    listener_arn=self._forwarding.arn,
+                    listener_arn=forwarding_arn,
                     priority=TEST_RULE_PRIORITY,
                     condition=[
                         LbListenerRuleCondition(
@@ -328,6 +332,7 @@ class PublicLoadBalancer(Construct):
                     lifecycle=moved_by_ecs,
                 )
             )
+        rule_arns = [rule.arn for rule in rules]  # production's, then the test rule's
         # Trust as the ECS developer guide writes it for this role ("Amazon ECS infrastructure IAM
         # role for load balancers"): ecs.amazonaws.com, with no aws:SourceAccount or aws:SourceArn.
         # No ECS page says ECS sends either key when it assumes an infrastructure role, and a
@@ -360,17 +365,17 @@ class PublicLoadBalancer(Construct):
                 ),
                 statement(
                     ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-                    [self.target_group.arn, alternate.arn],
+                    [target_group_arn, alternate_arn],
                 ),
-                statement(["elasticloadbalancing:ModifyListener"], [self._forwarding.arn]),
-                statement(["elasticloadbalancing:ModifyRule"], [rule.arn for rule in rules]),
+                statement(["elasticloadbalancing:ModifyListener"], [forwarding_arn]),
+                statement(["elasticloadbalancing:ModifyRule"], rule_arns),
             ],
         )
         policy = IamRolePolicy(self, "traffic-shift-policy", role=role.id, policy=permissions.json)
         return TrafficShift(
-            alternate_target_group_arn=alternate.arn,
-            production_rule_arn=production.arn,
-            test_rule_arn=rules[1].arn if len(rules) > 1 else None,
+            alternate_target_group_arn=alternate_arn,
+            production_rule_arn=rule_arns[0],
+            test_rule_arn=rule_arns[1] if len(rule_arns) > 1 else None,
             role_arn=role.arn,
             prerequisites=(*rules, policy),
         )

@@ -67,7 +67,7 @@ class EnvironmentMonitoring(Construct):
             rules += service_rules(
                 service_name,
                 cluster=cluster.name,
-                ecs_service=service.service.name,
+                ecs_service=service.ecs_service_name,
                 min_count=service.min_count,
                 log_group=service.log_group_name,
                 settings=settings,

@@ -69,18 +69,18 @@ class PrivateNetwork(Construct):
             enable_dns_support=True,
             tags={"Name": name},
         )
-        self.vpc_id = vpc.id
+        self.vpc_id = vpc_id = vpc.id
         # Nothing may use the default security group: every resource gets its own.
-        DefaultSecurityGroup(self, "default-sg", vpc_id=vpc.id, tags={"Name": f"{name}-default-unused"})
+        DefaultSecurityGroup(self, "default-sg", vpc_id=vpc_id, tags={"Name": f"{name}-default-unused"})
 
-        gateway = InternetGateway(self, "igw", vpc_id=vpc.id, tags={"Name": name})
-        public_route = RouteTable(
+        gateway = InternetGateway(self, "igw", vpc_id=vpc_id, tags={"Name": name})
+        public_route_table_id = RouteTable(
             self,
             "public-routes",
-            vpc_id=vpc.id,
+            vpc_id=vpc_id,
             route=[default_route(gateway_id=gateway.id)],
             tags={"Name": f"{name}-public"},
-        )
+        ).id
 
         public_cidrs, private_cidrs = subnet_cidrs(settings.vpc_cidr, len(settings.availability_zones))
         self.public_subnet_ids: list[str] = []
@@ -89,19 +89,22 @@ class PrivateNetwork(Construct):
         private_route_table_ids: list[str] = []
         for index, (public_cidr, private_cidr) in enumerate(zip(public_cidrs, private_cidrs, strict=True)):
             zone = settings.availability_zones[index]
-            public = Subnet(
+            public_subnet_id = Subnet(
                 self,
                 f"public-{index}",
-                vpc_id=vpc.id,
+                vpc_id=vpc_id,
                 cidr_block=public_cidr,
                 availability_zone=zone,
                 map_public_ip_on_launch=False,  # only the load balancer and NAT live here
                 tags={"Name": f"{name}-public-{index}", "Tier": "public"},
-            )
+            ).id
             RouteTableAssociation(
-                self, f"public-{index}-routes", subnet_id=public.id, route_table_id=public_route.id
+                self,
+                f"public-{index}-routes",
+                subnet_id=public_subnet_id,
+                route_table_id=public_route_table_id,
             )
-            self.public_subnet_ids.append(public.id)
+            self.public_subnet_ids.append(public_subnet_id)
 
             if settings.nat_gateway_per_az or index == 0:
                 address = Eip(self, f"nat-{index}-ip", domain="vpc", tags={"Name": f"{name}-nat-{index}"})
@@ -109,38 +112,41 @@ class PrivateNetwork(Construct):
                     self,
                     f"nat-{index}",
                     allocation_id=address.id,
-                    subnet_id=public.id,
+                    subnet_id=public_subnet_id,
                     tags={"Name": f"{name}-nat-{index}"},
                     depends_on=[gateway],
                 )
                 nat_ids.append(nat.id)
 
-            private = Subnet(
+            private_subnet_id = Subnet(
                 self,
                 f"private-{index}",
-                vpc_id=vpc.id,
+                vpc_id=vpc_id,
                 cidr_block=private_cidr,
                 availability_zone=zone,
                 tags={"Name": f"{name}-private-{index}", "Tier": "private"},
-            )
-            private_route = RouteTable(
+            ).id
+            private_route_table_id = RouteTable(
                 self,
                 f"private-{index}-routes",
-                vpc_id=vpc.id,
+                vpc_id=vpc_id,
                 route=[default_route(nat_gateway_id=nat_ids[-1])],
                 tags={"Name": f"{name}-private-{index}"},
-            )
+            ).id
             RouteTableAssociation(
-                self, f"private-{index}-association", subnet_id=private.id, route_table_id=private_route.id
+                self,
+                f"private-{index}-association",
+                subnet_id=private_subnet_id,
+                route_table_id=private_route_table_id,
             )
-            self.private_subnet_ids.append(private.id)
-            private_route_table_ids.append(private_route.id)
+            self.private_subnet_ids.append(private_subnet_id)
+            private_route_table_ids.append(private_route_table_id)
 
         if settings.vpc_endpoints:
-            self._endpoints(name, vpc, settings, private_route_table_ids)
-        self._flow_logs(name, vpc.id, settings, key)
+            self._endpoints(name, vpc_id, settings, private_route_table_ids)
+        self._flow_logs(name, vpc_id, settings, key)
 
-    def _endpoints(self, name: str, vpc: Vpc, settings: AwsSettings, route_table_ids: list[str]) -> None:
+    def _endpoints(self, name: str, vpc_id: str, settings: AwsSettings, route_table_ids: list[str]) -> None:
         """An S3 gateway endpoint on the private route tables, and an interface endpoint per service
         in INTERFACE_ENDPOINTS: in every private subnet, private DNS on (so the SDKs' usual names
         resolve to it), behind a security group that admits HTTPS from the VPC alone.
@@ -150,18 +156,18 @@ class PrivateNetwork(Construct):
         flattenRoutes), so the inline default routes above and the endpoint do not fight. Tasks
         already send 443 to 0.0.0.0/0, which covers the endpoints' addresses and S3's prefix list.
         """
-        self.endpoint_security_group = SecurityGroup(
+        security_group_id = SecurityGroup(
             self,
             "endpoints-security-group",
             name=f"{name}-endpoints",
             description=f"{name} VPC interface endpoints: HTTPS from the VPC only",
-            vpc_id=vpc.id,
+            vpc_id=vpc_id,
             tags={"Name": f"{name}-endpoints"},
-        )
+        ).id
         VpcSecurityGroupIngressRule(
             self,
             "endpoints-https-from-vpc",
-            security_group_id=self.endpoint_security_group.id,
+            security_group_id=security_group_id,
             cidr_ipv4=settings.vpc_cidr,
             ip_protocol="tcp",
             from_port=443,
@@ -171,7 +177,7 @@ class PrivateNetwork(Construct):
         VpcEndpoint(
             self,
             "endpoint-s3",
-            vpc_id=vpc.id,
+            vpc_id=vpc_id,
             service_name=f"com.amazonaws.{settings.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=route_table_ids,
@@ -181,11 +187,11 @@ class PrivateNetwork(Construct):
             VpcEndpoint(
                 self,
                 f"endpoint-{service.replace('.', '-')}",
-                vpc_id=vpc.id,
+                vpc_id=vpc_id,
                 service_name=f"com.amazonaws.{settings.region}.{service}",
                 vpc_endpoint_type="Interface",
                 subnet_ids=self.private_subnet_ids,
-                security_group_ids=[self.endpoint_security_group.id],
+                security_group_ids=[security_group_id],
                 private_dns_enabled=True,
                 tags={"Name": f"{name}-{service}"},
             )
@@ -213,13 +219,14 @@ class PrivateNetwork(Construct):
                 source_arn=f"arn:{key.partition}:ec2:{key.region}:{key.account_id}:vpc-flow-log/*",
             ),
         )
+        log_group_arn = log_group.arn
         write_logs = DataAwsIamPolicyDocument(
             self,
             "flow-log-write",
             statement=[
                 statement(
                     ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    [log_group.arn, f"{log_group.arn}:*"],
+                    [log_group_arn, f"{log_group_arn}:*"],
                 )
             ],
         )
@@ -230,7 +237,7 @@ class PrivateNetwork(Construct):
             vpc_id=vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn,
+            log_destination=log_group_arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
         )

@@ -28,15 +28,16 @@ class AlarmNotifications(Construct):
         self.topic: SnsTopic | None = None
         if settings.emails:
             self.topic = SnsTopic(self, "topic", name=f"{name}-alarms", kms_master_key_id=key.arn)
+            topic_arn = self.topic.arn
             for email in settings.emails:
                 SnsTopicSubscription(
                     self,
                     _subscription_id(email),
-                    topic_arn=self.topic.arn,
+                    topic_arn=topic_arn,
                     protocol="email",
                     endpoint=email,
                 )
-            self.arns.append(self.topic.arn)
+            self.arns.append(topic_arn)
         if settings.sns_topic_arn:
             self.arns.append(settings.sns_topic_arn)
 

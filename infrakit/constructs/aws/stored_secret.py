@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from constructs import Construct
 
 from infrakit.cdk import SecretsmanagerSecret, SecretsmanagerSecretVersion
@@ -35,7 +37,7 @@ class StoredSecret(Construct):
         self.version = SecretsmanagerSecretVersion(self, "value", secret_id=secret.id, secret_string=value)
         self.arn: str = secret.arn
 
-    @property
+    @cached_property
     def value_from(self) -> str:
         """An ECS `valueFrom` pinned to this value's version: `<arn>:<json-key>:<version-stage>:
         <version-id>`, with the first two empty (ECS developer guide, "Pass Secrets Manager secrets

@@ -127,7 +127,8 @@ class WebFirewall(Construct):
                 cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
             ),
         )
-        Wafv2WebAclAssociation(self, "association", resource_arn=load_balancer_arn, web_acl_arn=acl.arn)
+        acl_arn = acl.arn
+        Wafv2WebAclAssociation(self, "association", resource_arn=load_balancer_arn, web_acl_arn=acl_arn)
         # WAF only delivers to log groups whose name starts with aws-waf-logs-.
         logs = encrypted_log_group(
             self, "logs", name=f"aws-waf-logs-{name}", key=key, retention_days=retention_days
@@ -135,7 +136,7 @@ class WebFirewall(Construct):
         Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
-            resource_arn=acl.arn,
+            resource_arn=acl_arn,
             log_destination_configs=[logs.arn],
             # One block per field: the API takes one field per redacted_fields entry. A struct given
             # as a dict is read by its jsii (camelCase) keys; synthesized, it is single_header.
