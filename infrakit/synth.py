@@ -14,14 +14,15 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
-from infrakit import jsii_node, synth_cache, synth_output
+from infrakit import jsii_node, synth_cache, synth_jobs, synth_output
 
 if TYPE_CHECKING:
     from infrakit.config import Environment
@@ -37,16 +38,119 @@ class UsageError(Exception):
     """A command line that cannot be run as given; the message says what to pass instead."""
 
 
-def synthesize(environments: Sequence[Environment], outdir: str | Path | None = None) -> list[Path]:
+class SynthesisFailed(Exception):
+    """A process synthesizing some of the environments failed; it has said why on stderr."""
+
+    def __init__(self, names: Sequence[str], status: int):
+        self.names = list(names)
+        self.status = status
+        super().__init__(f"synthesis of {', '.join(names)} failed (exit status {status})")
+
+
+def synthesize(
+    environments: Sequence[Environment], outdir: str | Path | None = None, *, jobs: int = 1
+) -> list[Path]:
     """Synthesize the stacks into outdir and return the files written.
 
     The files appear in outdir only once every stack is complete: until then outdir is as it was.
+    With `jobs` above 1, up to that many processes synthesize the environments between them
+    (synth_jobs), when this process has not started jsii yet; the output is the same.
     """
     target = Path(outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
     with synth_output.staging_directory(target) as staging:
-        _run_app(environments, staging)
+        groups = synth_jobs.partition(environments, jobs) if _can_fork() else [list(environments)]
+        if len(groups) > 1:
+            _run_in_processes(groups, staging)
+        else:
+            _run_app(environments, staging)
         with _ctrl_c_ignored():
             return synth_output.move_into_place(staging, target)
+
+
+def _can_fork() -> bool:
+    """A child forked before the CDK is imported starts its own jsii and Node; one forked after
+    would share this process's pipes to Node (and jsii's threads would not exist in it)."""
+    return hasattr(os, "fork") and "cdktn" not in sys.modules and threading.active_count() == 1
+
+
+def _run_in_processes(groups: Sequence[Sequence[Environment]], staging: Path) -> None:
+    """The first group here, each other group in a forked child writing into its own directory
+    inside staging; then the children's output is merged in. A child that fails fails the synth:
+    SynthesisFailed, after every child has ended."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children: list[tuple[int, Sequence[Environment], Path]] = []
+    try:
+        for index, group in enumerate(groups[1:], start=1):
+            part = staging / f".part-{index}"
+            pid = os.fork()
+            if pid == 0:
+                _child(group, part)
+            children.append((pid, group, part))
+        _run_app(groups[0], staging)
+        failed: SynthesisFailed | None = None
+        while children:
+            pid, group, part = children[0]
+            _, status = os.waitpid(pid, 0)
+            children.pop(0)
+            code = os.waitstatus_to_exitcode(status)
+            if code != 0 and failed is None:
+                failed = SynthesisFailed([e.name for e in group], code)
+            elif code == 0:
+                synth_jobs.merge_part(staging, part)
+        if failed is not None:
+            raise failed
+    finally:
+        _end_children([pid for pid, _, _ in children])
+
+
+CHILD_GRACE_SECONDS = 5.0
+
+
+def _end_children(pids: Sequence[int]) -> None:
+    """Cut short (a Ctrl-C, a failure here): a Ctrl-C to each child, which then stops its Node and
+    exits as a Ctrl-C at the terminal would have it; SIGKILL for any still running after
+    CHILD_GRACE_SECONDS (one that ignores Ctrl-C, as a background job does). Each is waited for."""
+    for pid in pids:
+        with suppress(OSError):
+            os.kill(pid, signal.SIGINT)
+    remaining = set(pids)
+    deadline = time.monotonic() + CHILD_GRACE_SECONDS
+    while remaining and time.monotonic() < deadline:
+        for pid in list(remaining):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    remaining.discard(pid)
+            except ChildProcessError:
+                remaining.discard(pid)
+        time.sleep(0.01)
+    for pid in remaining:
+        with suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _child(group: Sequence[Environment], part: Path) -> NoReturn:
+    """Synthesize `group` into `part` and exit: 0 done, 130 interrupted, 1 failed (the traceback
+    printed, as a one-process synth prints it). Never returns into the parent's code."""
+    code = 1
+    try:
+        _run_app(group, part)
+        code = 0
+    except BaseException:  # noqa: BLE001 - a child reports through its exit status
+        ctrl_c = _active
+        if ctrl_c is not None and ctrl_c.pressed:
+            code = EXIT_INTERRUPTED
+        else:
+            traceback.print_exc()
+    finally:
+        with suppress(BaseException):
+            _stop_jsii_node()
+            if code == 0 and isinstance(sys.stderr, _HeldFromOtherThreads):
+                sys.stderr.release()  # what Node said on stderr, as the parent does at its end
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
 
 
 def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
@@ -123,6 +227,10 @@ def _synthesize_command(
             default_environments_dir=default_environments_dir,
             project_dir=app_file.resolve().parent,
         )
+        jobs = synth_jobs.jobs_wanted(os.environ, synth_jobs.available_cores())
+    except synth_jobs.JobsError as error:
+        print(f"python main.py: {error}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     except UsageError as error:
         print(f"python main.py: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
@@ -149,9 +257,19 @@ def _synthesize_command(
         return EXIT_CONFIG_ERROR
     try:
         synth_cache.invalidate(outdir)
-        written = synthesize(environments, outdir)
+        written = synthesize(environments, outdir, jobs=jobs)
     except synth_output.OutputNotWritable as error:
         return _report_not_writable(outdir, error.path, error.reason)
+    except SynthesisFailed as error:
+        if ctrl_c.pressed:
+            raise
+        print(
+            f"infrakit: synthesis of {', '.join(error.names)} failed in a separate process (exit status "
+            f"{error.status}, see above); nothing was replaced in {_display(outdir)}. To synthesize in "
+            f"one process, set {synth_jobs.JOBS_VARIABLE}=1",
+            file=sys.stderr,
+        )
+        return 1
     except OSError as error:
         where = Path(error.filename) if error.filename else None
         if ctrl_c.pressed or where is None or not where.resolve().is_relative_to(outdir.resolve()):

@@ -28,6 +28,9 @@ PYTHON = sys.executable
 # options then, and without the on-demand preload it loads all ~2,400 AWS provider submodules
 # (about 3 s in every xdist worker, while collecting).
 jsii_node.configure()
+# Every synth the tests start synthesizes in one process: xdist already runs a worker per core, and
+# more processes per synth would only compete with them. tests/test_synth_jobs.py asks for more.
+os.environ["INFRAKIT_SYNTH_JOBS"] = "1"
 
 
 def default_sigint() -> None:
