@@ -9,6 +9,7 @@
   every environment;
 - cold: every environment, provider modules loaded on demand, empty output directory, split
   across processes as infrakit does by default (one per core: infrakit/synth_jobs.py);
+- cold, one process: the same with INFRAKIT_SYNTH_JOBS=1, to show what the split adds;
 - local: the local environment alone, empty output directory;
 - warm: every environment again with unchanged inputs (the synth cache answers).
 Each is a fresh `python main.py` process, timed wall-clock; the best of N rounds counts. CPU
@@ -58,7 +59,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
     rounds = parser.parse_args().rounds
-    results: dict[str, list[tuple[float, float]]] = {"baseline": [], "cold": [], "local": [], "warm": []}
+    results: dict[str, list[tuple[float, float]]] = {
+        "baseline": [],
+        "cold": [],
+        "one process": [],
+        "local": [],
+        "warm": [],
+    }
     with tempfile.TemporaryDirectory() as directory:
         base = Path(directory)
         for _ in range(rounds):
@@ -72,6 +79,7 @@ def main() -> None:
             }
             results["baseline"].append(run(fresh(base, "baseline"), **eager))
             results["cold"].append(run(fresh(base, "cold")))
+            results["one process"].append(run(fresh(base, "one"), INFRAKIT_SYNTH_JOBS="1"))
             results["local"].append(run(fresh(base, "local"), "local"))
             warm = fresh(base, "warm")
             run(warm)
@@ -81,6 +89,7 @@ def main() -> None:
     labels = {
         "baseline": "naive peer, all environments (usual imports, no cache)",
         "cold": "infrakit, all environments, cold",
+        "one process": "infrakit, all environments, cold, in one process",
         "local": "infrakit, local alone, cold",
         "warm": "infrakit, all environments, unchanged inputs",
     }
