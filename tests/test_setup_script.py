@@ -214,7 +214,7 @@ while not seen and time.monotonic() < deadline:
             continue
         compiling += b"byte_compile.py" in text and {site!r}.encode() in text
     seen = compiling >= 2
-    time.sleep(0.01)
+    time.sleep(0.05)  # each look reads every process's command line
 (record / "npm.saw-byte-compile").write_text(str(seen))
 print(f"stub npm: the byte-compilation was running: {{seen}}", flush=True)
 if {mode!r} == "ok":
