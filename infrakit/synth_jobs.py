@@ -19,12 +19,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infrakit.synth_output import STACKS
+
 if TYPE_CHECKING:
     from infrakit.config import Environment
 
 JOBS_VARIABLE = "INFRAKIT_SYNTH_JOBS"
 MANIFEST = "manifest.json"
-STACKS = "stacks"
 
 # Relative cost of synthesizing an environment, from measured round trips to Node: an AWS
 # environment makes about ten times as many as a local one.
