@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 # Without these, checkov calls a remote API and prints tracebacks on a machine without network.
 OFFLINE_FLAGS = ["--framework", "terraform_json", "--skip-download", "--compact", "--quiet"]
@@ -84,29 +85,51 @@ def summarize(json_report: str) -> ScanSummary:
     return ScanSummary(**summary, failed_checks=failed, skipped_check_ids=skipped)
 
 
-# Never part of the repository scan (regular expressions): dependencies, generated output, caches, the
-# custom policies' deliberately failing fixtures.
 # Directories of the repository the secret scan skips: installed, generated, built or cached copies,
-# and the policy fixtures (which hold failing examples on purpose).
+# and the policy fixtures (which hold failing examples on purpose). __pycache__ is skipped anywhere.
 REPOSITORY_SKIPS = (
     ".venv", "node_modules", ".git", "cdktf.out", "reports", ".pytest_cache", ".mypy_cache",
     ".ruff_cache", "tests/fixtures", "site", "build",
 )  # fmt: skip
 
 
-def skip_patterns(repository: Path) -> list[str]:
-    """--skip-path values for the secret scan, anchored to the repository's own directories.
+def repository_input(repository: Path, destination: Path, *, leave_out: Path | None = None) -> list[str]:
+    """Copies what the scan reads of `repository` into `destination`; returns the files it could not
+    read, as "path: reason".
 
-    checkov skips a path when a --skip-path value matches it as a regular expression OR appears
-    in it as a plain substring (checkov/common/runners/base_runner.py, filter_ignored_paths), and
-    the path it tests is absolute. A bare "site" or "build" therefore skipped the whole repository
-    when it was checked out under /srv/site/... or GitLab's /builds/...: the secret scan found
-    nothing, and passed. Anchored at the repository, a pattern matches only the directory it names
-    and what is in it (the runners test directories and files alike); a ^ cannot occur in a real
-    path, so the substring test never fires.
+    The gate gives checkov one directory, holding this copy beside the stacks' copy. checkov 3.3
+    keeps one report per framework across several -d directories (RunnerRegistry._merge_reports
+    merges a later directory's report into the first one's, which then goes unprinted), so with
+    the stacks and the repository as two directories, a secret in the repository went unreported
+    whenever a stack held one too.
+
+    The copy leaves out REPOSITORY_SKIPS at the top, __pycache__ anywhere, and `leave_out` (the
+    stacks, when they sit inside the repository: they are scanned as stacks). Like checkov's own
+    walk (os.walk), it does not enter a symlinked directory and reads a symlinked file's target.
     """
-    names = "|".join(re.escape(name) for name in REPOSITORY_SKIPS)
-    return [f"^{re.escape(str(repository.resolve()))}/(?:{names})(?:/|$)", "/__pycache__(?:/|$)"]
+    repository = repository.resolve()
+    skipped = {repository / name for name in REPOSITORY_SKIPS}
+    if leave_out is not None:
+        skipped.add(leave_out.resolve())
+    unreadable: list[str] = []
+    for directory, subdirectories, files in os.walk(
+        repository, onerror=lambda e: unreadable.append(f"{e.filename}: {e.strerror}")
+    ):
+        here = Path(directory)
+        subdirectories[:] = [
+            name for name in subdirectories if name != "__pycache__" and here / name not in skipped
+        ]
+        target = destination / here.relative_to(repository)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            source = here / name
+            if source in skipped or not source.is_file():  # a dangling link, a pipe or a socket
+                continue
+            try:
+                shutil.copyfile(source, target / name)
+            except OSError as error:
+                unreadable.append(f"{source}: {error.strerror or error}")
+    return unreadable
 
 
 @dataclass(frozen=True)
@@ -116,6 +139,7 @@ class GateResult:
     stack_secrets: list[dict[str, Any]]
     repository_secrets: list[dict[str, Any]]
     suppressed_secrets: int
+    unreadable: list[str]  # repository files the scan could not read, as "path: reason"
     returncode: int
 
 
@@ -125,6 +149,8 @@ def run_gate(
     """One checkov run: IaC checks (built-in and custom) on the stacks, and the secret scan of
     the stacks and the repository. One run because each checkov start costs seconds.
 
+    checkov scans one directory holding a copy of each (checkov_input, repository_input); every
+    path in the findings, the SARIF and the JSON report is then put back to the original file.
     Secrets are looked for in every file (--enable-secret-scan-all-files): by default checkov
     skips .toml and .tf.json. Inline `checkov:skip=CKV_SECRET_n` comments mark test values.
     `list_passed` runs checkov without --quiet, so that reports/results_json.json lists every
@@ -133,11 +159,14 @@ def run_gate(
     import tempfile
 
     reports.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as work:
-        copy = checkov_input(stacks, Path(work) / "stacks")
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch).resolve()  # checkov reports resolved paths
+        copy = checkov_input(stacks, work / "stacks")
+        repository_copy = work / "repository"
+        unreadable = repository_input(repository, repository_copy, leave_out=stacks)
         command = [
             str(Path(sys.executable).with_name("checkov")),
-            "-d", str(copy), "-d", str(repository.resolve()),
+            "-d", str(work),
             "--framework", "terraform_json", "secrets", "github_actions", "--enable-secret-scan-all-files",
             "--config-file", str(root / ".checkov.yaml"),
             "--skip-download", "--compact", *([] if list_passed else ["--quiet"]),
@@ -145,8 +174,6 @@ def run_gate(
         ]  # fmt: skip
         if (root / "policies").is_dir():
             command += ["--external-checks-dir", str(root / "policies")]
-        for pattern in skip_patterns(repository):
-            command += ["--skip-path", pattern]
         result = subprocess.run(
             command,
             capture_output=True,
@@ -154,34 +181,65 @@ def run_gate(
             env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
             timeout=900,
         )
-        raw = json.loads((reports / "results_json.json").read_text())
+        originals = {copy: stacks.resolve(), repository_copy: repository.resolve()}
+        results_json = reports / "results_json.json"
+        raw = json.loads(results_json.read_text())
+        reports_by_type = {item.get("check_type"): item for item in (raw if isinstance(raw, list) else [raw])}
+        for item in reports_by_type.values():
+            _restore_paths(item, originals)
+        results_json.write_text(json.dumps(raw, indent=4))
         sarif = reports / "results_sarif.sarif"
         if sarif.exists():
-            # Findings point into the scanned copy; point them back at the synthesized stacks.
-            (reports / "checkov.sarif").write_text(sarif.read_text().replace(str(copy), str(stacks)))
+            sarif_text = _restore_sarif_uris(sarif.read_text(), originals, repository.resolve())
+            (reports / "checkov.sarif").write_text(sarif_text)
             sarif.unlink()
-    reports_by_type = {item.get("check_type"): item for item in (raw if isinstance(raw, list) else [raw])}
     iac = summarize(json.dumps(reports_by_type.get("terraform_json", {})))
     workflows = summarize(json.dumps(reports_by_type.get("github_actions", {})))
-    secrets = reports_by_type.get("secrets", {}).get("results", {})
-    found = secrets.get("failed_checks", [])
-    in_stacks = [c for c in found if str(c.get("file_abs_path", "")).startswith(str(copy))]
-    for check in in_stacks:
-        check["file_path"] = str(stacks / Path(check["file_abs_path"]).relative_to(copy))
+    secrets = reports_by_type.get("secrets", {})
+    found = secrets.get("results", {}).get("failed_checks", [])
+    in_stacks = [c for c in found if Path(c["file_abs_path"]).is_relative_to(stacks.resolve())]
     return GateResult(
         iac=iac,
         workflows=workflows,
         stack_secrets=in_stacks,
         repository_secrets=[c for c in found if c not in in_stacks],
-        suppressed_secrets=int(reports_by_type.get("secrets", {}).get("summary", {}).get("skipped", 0)),
+        suppressed_secrets=int(secrets.get("summary", {}).get("skipped", 0)),
+        unreadable=unreadable,
         returncode=result.returncode,
     )
 
 
-def _finding(check: dict[str, Any], path: str) -> str:
+def _restore_paths(report: dict[str, Any], originals: dict[Path, Path]) -> None:
+    """Points each check of one framework's JSON report back at the original file: its absolute
+    paths at the file, its `file_path` relative to the stacks or the repository, as a scan of each
+    on its own gives it."""
+    for checks in report.get("results", {}).values():
+        for check in checks if isinstance(checks, list) else []:
+            path = Path(str(check.get("file_abs_path", "")))
+            for copy, original in originals.items():
+                if path.is_relative_to(copy):
+                    check["file_abs_path"] = check["repo_file_path"] = str(original / path.relative_to(copy))
+                    check["file_path"] = f"/{path.relative_to(copy)}"
+
+
+def _restore_sarif_uris(text: str, originals: dict[Path, Path], repository: Path) -> str:
+    """checkov's SARIF with each copy's path replaced by its original's. checkov writes a location
+    as the URL-quoted absolute path without its leading "/" (checkov/common/output/sarif.py). An
+    original inside the repository becomes relative to it, which is what GitHub's code scanning
+    needs to show a finding on its file."""
+    for copy, original in originals.items():
+        target = (
+            str(original.relative_to(repository)) if original.is_relative_to(repository) else str(original)
+        )
+        prefix = "" if target == "." else quote(target.lstrip("/")) + "/"
+        text = text.replace(quote(str(copy).lstrip("/")) + "/", prefix)
+    return text
+
+
+def _finding(check: dict[str, Any]) -> str:
     start, end = check.get("file_line_range", [0, 0])
     name, resource = check.get("check_name", ""), check.get("resource", "")
-    return f"  FAILED {check['check_id']} {name}: {resource} at {path}:{start}-{end}"
+    return f"  FAILED {check['check_id']} {name}: {resource} at {check['file_abs_path']}:{start}-{end}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         help="list passed checks in the JSON report, not only their total",
     )
     args = parser.parse_args(argv)
+    if not args.repository.is_dir():
+        print(f"scan: --repository {args.repository} is not a directory", file=sys.stderr)
+        return 2
     if not any(args.stacks.glob("*/cdk.tf.json")):
         print(f"scan: no synthesized stacks in {args.stacks}: run `python main.py` first", file=sys.stderr)
         return 2
@@ -216,17 +277,19 @@ def main(argv: list[str] | None = None) -> int:
         f"{iac.parsing_errors} parsing errors (stacks in {args.stacks})"
     )
     for check in iac.failed_checks:
-        print(_finding(check, f"{args.stacks}{check.get('file_path', '')}"))
+        print(_finding(check))
     print(f"workflows: {gate.workflows.passed} passed, {gate.workflows.failed} failed")
     for check in gate.workflows.failed_checks:
-        print(_finding(check, str(check.get("file_abs_path", check.get("file_path")))))
+        print(_finding(check))
     print(f"secrets in synthesized stacks: {len(gate.stack_secrets)} found")
     for check in gate.stack_secrets:
-        print(_finding(check, check["file_path"]))
+        print(_finding(check))
     found, marked = len(gate.repository_secrets), gate.suppressed_secrets
     print(f"secrets in repository: {found} found, {marked} marked as test values")
     for check in gate.repository_secrets:
-        print(_finding(check, str(check.get("file_abs_path", check.get("file_path")))))
+        print(_finding(check))
+    for entry in gate.unreadable:
+        print(f"  NOT SCANNED {entry}")
     print(f"SARIF: {args.reports / 'checkov.sarif'}")
     failed = (
         iac.failed
@@ -234,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         + gate.workflows.failed
         + len(gate.stack_secrets)
         + len(gate.repository_secrets)
+        + len(gate.unreadable)
     )
     return 1 if failed or gate.returncode not in (0, 1) else 0
 
