@@ -165,7 +165,9 @@ def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
 
     # Stack traces in construct metadata hold absolute paths; leaving them out keeps
     # synthesized output byte-identical across machines.
-    app = App(outdir=str(outdir), stack_traces=False, context={"targetVersions": TARGET_VERSIONS})
+    # Absolute: jsii's Node resolves a relative path against its own working directory, which is
+    # this process's when Node started, not necessarily now.
+    app = App(outdir=str(outdir.resolve()), stack_traces=False, context={"targetVersions": TARGET_VERSIONS})
     for environment in environments:
         if image_services(environment):
             ImagesStack(app, environment)

@@ -100,6 +100,40 @@ def synth(environment: Environment) -> str:
     return str(Testing.synth(EnvironmentStack(app, environment)))
 
 
+@dataclass(frozen=True)
+class MainRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+MainInProcess = Callable[..., MainRun]
+
+
+@pytest.fixture
+def main_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> MainInProcess:
+    """`python main.py ARGS` in `cwd`, run by the same infrakit.synth.main in this process: a synth
+    then costs this worker its own work, not a new interpreter and Node (about 1 s of CPU each).
+
+    What it cannot prove: Python's start and main.py's wrapper around main(), and Node stopping at
+    the end. Node is this worker's, which later tests go on using, so it is left running; and
+    jsii's runtime type checks stay on, as in every in-process synth of the tests. The tests that
+    signal a synth, or need a fresh process, run the command itself."""
+    from infrakit import synth as synth_module
+
+    monkeypatch.setattr(synth_module, "_stop_jsii_node", lambda: None)
+    monkeypatch.setenv(jsii_node.TYPE_CHECKS_VARIABLE, "1")
+
+    def run(*args: str, cwd: Path) -> MainRun:
+        monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = synth_module.main(list(args), default_environments_dir=ENVIRONMENTS, app_file=ROOT / "main.py")
+        captured = capsys.readouterr()
+        return MainRun(code, captured.out, captured.err)
+
+    return run
+
+
 @pytest.fixture(scope="session")
 def local_environment() -> Environment:
     return load_environment(ENVIRONMENTS / "local.toml")

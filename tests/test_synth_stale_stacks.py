@@ -4,15 +4,14 @@ environments leaves other stacks alone; and nothing that holds Terraform state i
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from infrakit import synth_cache
-from tests.conftest import PYTHON, ROOT, local_text
+from tests.conftest import MainInProcess, local_text
 
 UP_TO_DATE = "inputs unchanged"
 
@@ -26,26 +25,25 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def synth(project: Path, *names: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k != synth_cache.DISABLE_VARIABLE}
-    result = subprocess.run(
-        [PYTHON, str(ROOT / "main.py"), "--environments-dir", "environments", "--outdir", "out", *names],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    # Progress lines go to stdout and warnings to stderr: the tests read both, as a terminal shows them.
-    return result.stdout + result.stderr
+@pytest.fixture
+def synth(main_in_process: MainInProcess, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """`python main.py --environments-dir environments --outdir out [ENV...]` in the project, with the
+    synth cache on; returns what a terminal shows (progress on stdout, warnings on stderr)."""
+    monkeypatch.delenv(synth_cache.DISABLE_VARIABLE, raising=False)
+
+    def run(project: Path, *names: str) -> str:
+        result = main_in_process("--environments-dir", "environments", "--outdir", "out", *names, cwd=project)
+        assert result.returncode == 0, result.stderr
+        return result.stdout + result.stderr
+
+    return run
 
 
 def stacks(project: Path) -> list[str]:
     return sorted(p.name for p in (project / "out" / "stacks").iterdir())
 
 
-def test_a_full_synth_removes_the_stack_of_a_removed_environment_and_says_so(project):
+def test_a_full_synth_removes_the_stack_of_a_removed_environment_and_says_so(project, synth):
     synth(project)
     assert stacks(project) == ["local", "other"]
     (project / "environments" / "other.toml").unlink()
@@ -58,7 +56,7 @@ def test_a_full_synth_removes_the_stack_of_a_removed_environment_and_says_so(pro
     assert '"other"' not in manifest
 
 
-def test_a_synth_of_named_environments_leaves_other_stacks_alone(project):
+def test_a_synth_of_named_environments_leaves_other_stacks_alone(project, synth):
     synth(project)
     other = project / "out" / "stacks" / "other" / "cdk.tf.json"
     before = other.read_bytes()
@@ -70,7 +68,7 @@ def test_a_synth_of_named_environments_leaves_other_stacks_alone(project):
     assert "removed" not in output
 
 
-def test_a_stale_stack_that_holds_terraform_state_is_kept_with_a_warning_naming_the_file(project):
+def test_a_stale_stack_that_holds_terraform_state_is_kept_with_a_warning_naming_the_file(project, synth):
     synth(project)
     state = project / "out" / "stacks" / "other" / "terraform.other.tfstate"
     state.write_text('{"version": 4}\n')
@@ -85,7 +83,7 @@ def test_a_stale_stack_that_holds_terraform_state_is_kept_with_a_warning_naming_
     assert "terraform destroy" in output
 
 
-def test_state_recorded_by_terraform_init_also_keeps_a_stale_stack(project):
+def test_state_recorded_by_terraform_init_also_keeps_a_stale_stack(project, synth):
     synth(project)
     backend = project / "out" / "stacks" / "other" / ".terraform" / "terraform.tfstate"
     backend.parent.mkdir()
@@ -98,7 +96,7 @@ def test_state_recorded_by_terraform_init_also_keeps_a_stale_stack(project):
     assert "out/stacks/other/.terraform/terraform.tfstate" in output
 
 
-def test_directories_that_are_not_infrakit_stacks_are_left_alone(project):
+def test_directories_that_are_not_infrakit_stacks_are_left_alone(project, synth):
     synth(project)
     notes = project / "out" / "stacks" / "notes"
     notes.mkdir()
@@ -112,7 +110,7 @@ def test_directories_that_are_not_infrakit_stacks_are_left_alone(project):
     assert "notes" not in output
 
 
-def test_after_a_removal_the_cache_resynthesizes_a_recreated_environment(project):
+def test_after_a_removal_the_cache_resynthesizes_a_recreated_environment(project, synth):
     synth(project)
     other_text = (project / "environments" / "other.toml").read_text()
     (project / "environments" / "other.toml").unlink()
@@ -127,7 +125,7 @@ def test_after_a_removal_the_cache_resynthesizes_a_recreated_environment(project
     assert UP_TO_DATE in synth(project)
 
 
-def test_a_stack_removed_by_hand_is_resynthesized_not_reported_up_to_date(project):
+def test_a_stack_removed_by_hand_is_resynthesized_not_reported_up_to_date(project, synth):
     synth(project)
     shutil.rmtree(project / "out" / "stacks" / "other")
 
@@ -137,7 +135,7 @@ def test_a_stack_removed_by_hand_is_resynthesized_not_reported_up_to_date(projec
     assert stacks(project) == ["local", "other"]
 
 
-def test_resynthesis_keeps_terraform_files_and_state_in_the_stack_directory(project):
+def test_resynthesis_keeps_terraform_files_and_state_in_the_stack_directory(project, synth):
     synth(project, "local")
     stack = project / "out" / "stacks" / "local"
     (stack / ".terraform" / "providers").mkdir(parents=True)
