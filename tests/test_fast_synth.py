@@ -6,12 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from infrakit import synth_cache
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENVIRONMENTS, PYTHON, ROOT, MainInProcess
 
 UP_TO_DATE = "inputs unchanged"
 
@@ -110,7 +111,27 @@ def test_node_loads_only_the_provider_submodules_a_stack_uses(tmp_path):
 
 
 @pytest.fixture
-def project(tmp_path):
+def synth(main_in_process: MainInProcess, monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """`python main.py local --outdir out` of the project's copy of main.py, in the project, with the
+    synth cache on (tests/conftest.py, main_in_process); `extra_env` is set for this run only and
+    `site` is put on sys.path for it, as PYTHONPATH would. Returns stdout."""
+    monkeypatch.delenv(synth_cache.DISABLE_VARIABLE, raising=False)
+
+    def run(project: Path, extra_env: dict[str, str] | None = None, site: Path | None = None) -> str:
+        with monkeypatch.context() as scoped:
+            for name, value in (extra_env or {}).items():
+                scoped.setenv(name, value)
+            if site is not None:
+                scoped.syspath_prepend(str(site))
+            result = main_in_process("local", "--outdir", "out", cwd=project, app_file=project / "main.py")
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    return run
+
+
+@pytest.fixture
+def project(tmp_path, synth):
     """A copy of main.py and the local environment, synthesized once."""
     shutil.copy(ROOT / "main.py", tmp_path / "main.py")
     (tmp_path / "environments").mkdir()
@@ -119,7 +140,46 @@ def project(tmp_path):
     return tmp_path
 
 
-def synth(project: Path, extra_env: dict[str, str] | None = None) -> str:
+def test_unchanged_inputs_skip_synthesis(project, synth):
+    assert UP_TO_DATE in synth(project)
+
+
+def test_an_environment_file_change_resynthesizes(project, synth):
+    config = project / "environments" / "local.toml"
+    config.write_text(config.read_text().replace("memory_mb = 512", "memory_mb = 640"))
+    assert UP_TO_DATE not in synth(project)
+    assert '"memory": 640' in (project / "out" / "stacks" / "local" / "cdk.tf.json").read_text()
+
+
+def test_the_script_preloaded_into_node_is_part_of_the_code_fingerprint():
+    from infrakit import jsii_node
+    from infrakit.synth import PACKAGE_DIR
+
+    assert jsii_node.PRELOAD in synth_cache.code_files(PACKAGE_DIR)
+
+
+def test_a_code_change_resynthesizes(project, synth):
+    (project / "main.py").write_text((project / "main.py").read_text() + "\n# changed\n")
+    assert UP_TO_DATE not in synth(project)
+
+
+def test_an_installed_package_change_resynthesizes(project, tmp_path, synth):
+    site = tmp_path / "site"
+    (site / "somepackage-1.0.dist-info").mkdir(parents=True)
+    assert UP_TO_DATE not in synth(project, site=site)
+
+
+def test_a_relevant_environment_variable_change_resynthesizes(project, synth):
+    assert UP_TO_DATE not in synth(project, {"CDKTF_CONTEXT_JSON": '{"changed": true}'})
+    assert UP_TO_DATE in synth(project, {"CDKTF_CONTEXT_JSON": '{"changed": true}'})
+    assert UP_TO_DATE in synth(
+        project, {"CDKTF_CONTEXT_JSON": '{"changed": true}', "UNRELATED_VARIABLE": "x"}
+    )
+
+
+def synth_in_a_new_process(project: Path, extra_env: dict[str, str] | None = None) -> str:
+    """`python main.py local --outdir out` in the project, as its own process: for what jsii's Node
+    reads from its environment when it starts."""
     env = {k: v for k, v in os.environ.items() if k != synth_cache.DISABLE_VARIABLE}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     result = subprocess.run(
@@ -134,54 +194,18 @@ def synth(project: Path, extra_env: dict[str, str] | None = None) -> str:
     return result.stdout
 
 
-def test_unchanged_inputs_skip_synthesis(project):
-    assert UP_TO_DATE in synth(project)
-
-
-def test_an_environment_file_change_resynthesizes(project):
-    config = project / "environments" / "local.toml"
-    config.write_text(config.read_text().replace("memory_mb = 512", "memory_mb = 640"))
-    assert UP_TO_DATE not in synth(project)
-    assert '"memory": 640' in (project / "out" / "stacks" / "local" / "cdk.tf.json").read_text()
-
-
-def test_the_script_preloaded_into_node_is_part_of_the_code_fingerprint():
-    from infrakit import jsii_node
-    from infrakit.synth import PACKAGE_DIR
-
-    assert jsii_node.PRELOAD in synth_cache.code_files(PACKAGE_DIR)
-
-
-def test_a_code_change_resynthesizes(project):
-    (project / "main.py").write_text((project / "main.py").read_text() + "\n# changed\n")
-    assert UP_TO_DATE not in synth(project)
-
-
-def test_an_installed_package_change_resynthesizes(project, tmp_path):
-    site = tmp_path / "site"
-    (site / "somepackage-1.0.dist-info").mkdir(parents=True)
-    assert UP_TO_DATE not in synth(project, {"PYTHONPATH": f"{ROOT}{os.pathsep}{site}"})
-
-
-def test_a_relevant_environment_variable_change_resynthesizes(project):
-    assert UP_TO_DATE not in synth(project, {"CDKTF_CONTEXT_JSON": '{"changed": true}'})
-    assert UP_TO_DATE in synth(project, {"CDKTF_CONTEXT_JSON": '{"changed": true}'})
-    assert UP_TO_DATE in synth(
-        project, {"CDKTF_CONTEXT_JSON": '{"changed": true}', "UNRELATED_VARIABLE": "x"}
-    )
-
-
 def test_hcl_output_is_never_served_from_a_json_synth(project):
-    """`cdktf synth --hcl` sets SYNTH_HCL_OUTPUT; cdktf's App then writes cdk.tf, not cdk.tf.json."""
-    assert UP_TO_DATE not in synth(project, {"SYNTH_HCL_OUTPUT": "true"})
+    """`cdktf synth --hcl` sets SYNTH_HCL_OUTPUT; cdktf's App (in Node) then writes cdk.tf, not
+    cdk.tf.json. Node reads it when it starts, so these synths are processes of their own."""
+    assert UP_TO_DATE not in synth_in_a_new_process(project, {"SYNTH_HCL_OUTPUT": "true"})
     assert (project / "out" / "stacks" / "local" / "cdk.tf").is_file()
-    assert UP_TO_DATE not in synth(project)
+    assert UP_TO_DATE not in synth_in_a_new_process(project)
     assert (project / "out" / "stacks" / "local" / "cdk.tf.json").is_file()
     # Terraform would load both files, and every resource twice.
     assert not (project / "out" / "stacks" / "local" / "cdk.tf").exists()
 
 
-def test_a_changed_or_missing_output_resynthesizes(project):
+def test_a_changed_or_missing_output_resynthesizes(project, synth):
     stack = project / "out" / "stacks" / "local" / "cdk.tf.json"
     stack.write_text(stack.read_text().replace('"memory": 512', '"memory": 1'))
     assert UP_TO_DATE not in synth(project)
@@ -191,13 +215,13 @@ def test_a_changed_or_missing_output_resynthesizes(project):
     assert stack.exists()
 
 
-def test_files_added_by_terraform_init_do_not_invalidate_the_cache(project):
+def test_files_added_by_terraform_init_do_not_invalidate_the_cache(project, synth):
     (project / "out" / "stacks" / "local" / ".terraform").mkdir()
     (project / "out" / "stacks" / "local" / ".terraform.lock.hcl").write_text("# lock\n")
     assert UP_TO_DATE in synth(project)
 
 
-def test_a_different_set_of_environments_resynthesizes(project):
+def test_a_different_set_of_environments_resynthesizes(project, synth):
     other = (ENVIRONMENTS / "local.toml").read_text()
     for port in ("5432", "6379", "6333", "7687", "7474", "8080"):  # two environments cannot share a host port
         other = other.replace(f"host_port = {port}", f"host_port = 1{port}")

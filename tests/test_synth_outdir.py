@@ -7,38 +7,38 @@ synthesize, so writing them into the project's cdktf.out would delete the projec
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from infrakit import synth_cache
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENVIRONMENTS, ROOT, MainInProcess, MainRun
 
 
 def tree(outdir: Path) -> dict[str, bytes]:
     return {str(p.relative_to(outdir)): p.read_bytes() for p in sorted(outdir.rglob("*")) if p.is_file()}
 
 
-def run_main(
-    project: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k not in ("CDKTF_OUTDIR", synth_cache.DISABLE_VARIABLE)}
-    environ["PYTHONPATH"] = str(ROOT) + os.pathsep + environ.get("PYTHONPATH", "")
-    return subprocess.run(
-        [PYTHON, "main.py", *args],
-        cwd=project,
-        env={**environ, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+@pytest.fixture
+def run_main(main_in_process: MainInProcess, monkeypatch: pytest.MonkeyPatch) -> Callable[..., MainRun]:
+    """`python main.py ARGS` of the project's copy of main.py, in the project (tests/conftest.py,
+    main_in_process), without $CDKTF_OUTDIR unless `env` sets it, and with the synth cache on."""
+    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
+    monkeypatch.delenv(synth_cache.DISABLE_VARIABLE, raising=False)
+
+    def run(project: Path, *args: str, env: dict[str, str] | None = None) -> MainRun:
+        with monkeypatch.context() as scoped:
+            for name, value in (env or {}).items():
+                scoped.setenv(name, value)
+            return main_in_process(*args, cwd=project, app_file=project / "main.py")
+
+    return run
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, run_main: Callable[..., MainRun]) -> Path:
     """A project (main.py, environments/local.toml) synthesized into its own cdktf.out."""
     root = tmp_path / "project"
     (root / "environments").mkdir(parents=True)
@@ -58,7 +58,7 @@ def elsewhere(tmp_path: Path) -> Path:
     return directory
 
 
-def test_environments_from_elsewhere_go_to_cdktf_out_beside_them(project, elsewhere):
+def test_environments_from_elsewhere_go_to_cdktf_out_beside_them(run_main, project, elsewhere):
     before = tree(project / "cdktf.out")
 
     result = run_main(project, "--environments-dir", str(elsewhere))
@@ -68,7 +68,7 @@ def test_environments_from_elsewhere_go_to_cdktf_out_beside_them(project, elsewh
     assert tree(project / "cdktf.out") == before, "the project's stacks are untouched, none removed"
 
 
-def test_outdir_and_cdktf_outdir_still_decide(project, elsewhere, tmp_path):
+def test_outdir_and_cdktf_outdir_still_decide(run_main, project, elsewhere, tmp_path):
     chosen = run_main(project, "--environments-dir", str(elsewhere), "--outdir", str(tmp_path / "chosen"))
     by_cli = run_main(
         project, "--environments-dir", str(elsewhere), env={"CDKTF_OUTDIR": str(tmp_path / "cli")}
@@ -81,7 +81,7 @@ def test_outdir_and_cdktf_outdir_still_decide(project, elsewhere, tmp_path):
     assert not (elsewhere.parent / "cdktf.out").exists()
 
 
-def test_an_environments_dir_beside_the_projects_own_needs_an_outdir(project, elsewhere):
+def test_an_environments_dir_beside_the_projects_own_needs_an_outdir(run_main, project, elsewhere):
     shutil.copytree(elsewhere, project / "more-environments")
     before = tree(project / "cdktf.out")
 
