@@ -18,15 +18,13 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import os
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 
 from infrakit import synth_cache
 from infrakit.cdk import Container
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENVIRONMENTS, ROOT
 
 DIGESTS = ROOT / "tests" / "fixtures" / "synth_digests.json"
 
@@ -63,22 +61,19 @@ def test_without_graph_takes_out_exactly_the_graph_tables():
         assert tomllib.loads(without_graph(path.read_text())) == expected, path.name
 
 
-def test_every_environment_without_its_graph_synthesizes_byte_for_byte_as_recorded(tmp_path):
+def test_every_environment_without_its_graph_synthesizes_byte_for_byte_as_recorded(
+    tmp_path, main_in_process, monkeypatch
+):
     """What this cannot prove: that an environment *with* [graph] synthesizes as intended (the
     tests of each graph backend do that); only that adding the role changed nothing for the rest."""
     environments = tmp_path / "environments"
     environments.mkdir()
     for path in ENVIRONMENTS.glob("*.toml"):
         (environments / path.name).write_text(without_graph(path.read_text()))
-    environ = {k: v for k, v in os.environ.items() if k != "CDKTF_OUTDIR"}
-    environ[synth_cache.DISABLE_VARIABLE] = "0"
-    result = subprocess.run(
-        [PYTHON, "main.py", "--environments-dir", str(environments), "--outdir", str(tmp_path / "out")],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    monkeypatch.delenv("CDKTF_OUTDIR", raising=False)
+    monkeypatch.setenv(synth_cache.DISABLE_VARIABLE, "0")
+    result = main_in_process(
+        "--environments-dir", str(environments), "--outdir", str(tmp_path / "out"), cwd=ROOT
     )
     assert result.returncode == 0, result.stderr
     assert digests(tmp_path / "out" / "stacks") == json.loads(DIGESTS.read_text())

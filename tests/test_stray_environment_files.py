@@ -9,15 +9,13 @@ for; a synth of other, named environments goes ahead without it.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from infrakit import synth_cache
 from infrakit.config import ConfigError, load_environments, loader
-from tests.conftest import PYTHON, ROOT, local_text
+from tests.conftest import MainRun, local_text
 
 
 @pytest.fixture
@@ -108,23 +106,18 @@ def test_the_host_port_check_ignores_editor_files(environments):
     assert [environment.name for environment in loaded] == ["local"]
 
 
-def test_a_named_synth_goes_ahead_beside_stray_entries_and_a_full_synth_names_them(environments, tmp_path):
+def test_a_named_synth_goes_ahead_beside_stray_entries_and_a_full_synth_names_them(
+    environments, tmp_path, main_in_process, monkeypatch
+):
     """One real synth, with the synth cache on (it fingerprints the environment files first). Cannot
     prove the same for an unreadable file: the tests run as root (see the test above)."""
     add_editor_files(environments)
     (environments / "x.toml").mkdir()
     (environments / "old.toml").symlink_to("../archive/old.toml")
-    env = {k: v for k, v in os.environ.items() if k != synth_cache.DISABLE_VARIABLE}
+    monkeypatch.delenv(synth_cache.DISABLE_VARIABLE, raising=False)
 
-    def main_py(*names: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [PYTHON, str(ROOT / "main.py"), "--environments-dir", "environments", "--outdir", "out", *names],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    def main_py(*names: str) -> MainRun:
+        return main_in_process("--environments-dir", "environments", "--outdir", "out", *names, cwd=tmp_path)
 
     named = main_py("local")
     assert named.returncode == 0, named.stderr

@@ -8,13 +8,13 @@ import contextlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from infrakit import synth_cache, synth_output
-from tests.conftest import ENVIRONMENTS, PYTHON, ROOT
+from tests.conftest import ENVIRONMENTS, MainInProcess, MainRun
 
 OLD = {
     "manifest.json": b'{"stacks": {"local": "old"}}\n',
@@ -104,23 +104,18 @@ def immutable(path: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
-def main_py(cwd: Path, outdir: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            PYTHON,
-            str(ROOT / "main.py"),
-            "local",
-            "--environments-dir",
-            "environments",
-            "--outdir",
-            str(outdir),
-        ],
-        cwd=cwd,
-        env={k: v for k, v in os.environ.items() if k != synth_cache.DISABLE_VARIABLE},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+@pytest.fixture
+def main_py(
+    main_in_process: MainInProcess, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[Path, str], MainRun]:
+    """`python main.py local --environments-dir environments --outdir OUTDIR` in `cwd`, with the synth
+    cache on (tests/conftest.py, main_in_process)."""
+    monkeypatch.delenv(synth_cache.DISABLE_VARIABLE, raising=False)
+
+    def run(cwd: Path, outdir: str) -> MainRun:
+        return main_in_process("local", "--environments-dir", "environments", "--outdir", outdir, cwd=cwd)
+
+    return run
 
 
 @pytest.fixture
@@ -130,7 +125,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def assert_refused(result: subprocess.CompletedProcess[str], outdir: str) -> None:
+def assert_refused(result: MainRun, outdir: str) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith(f"infrakit: cannot write the synthesized output to {outdir}: "), (
@@ -140,7 +135,7 @@ def assert_refused(result: subprocess.CompletedProcess[str], outdir: str) -> Non
     assert "or pass --outdir DIR" in result.stderr
 
 
-def test_a_read_only_stack_directory_fails_the_synth_and_replaces_nothing(project):
+def test_a_read_only_stack_directory_fails_the_synth_and_replaces_nothing(project, main_py):
     """A real synth; the stack directory is made immutable with chattr (skipped where that is not
     allowed). Cannot prove the same for a directory made read-only by its mode, which root ignores."""
     outdir = project / "out"
@@ -154,7 +149,7 @@ def test_a_read_only_stack_directory_fails_the_synth_and_replaces_nothing(projec
     assert tree(outdir) == OLD, "neither the manifest nor the stack was replaced"
 
 
-def test_a_read_only_output_directory_fails_before_synthesizing(project):
+def test_a_read_only_output_directory_fails_before_synthesizing(project, main_py):
     outdir = project / "out"
     write_tree(outdir, OLD)
 
