@@ -197,7 +197,7 @@ def run_gate(
     workflows = summarize(json.dumps(reports_by_type.get("github_actions", {})))
     secrets = reports_by_type.get("secrets", {})
     found = secrets.get("results", {}).get("failed_checks", [])
-    in_stacks = [c for c in found if Path(c["file_abs_path"]).is_relative_to(stacks.resolve())]
+    in_stacks = [c for c in found if Path(str(c.get("file_abs_path", ""))).is_relative_to(stacks.resolve())]
     return GateResult(
         iac=iac,
         workflows=workflows,
@@ -239,7 +239,8 @@ def _restore_sarif_uris(text: str, originals: dict[Path, Path], repository: Path
 def _finding(check: dict[str, Any]) -> str:
     start, end = check.get("file_line_range", [0, 0])
     name, resource = check.get("check_name", ""), check.get("resource", "")
-    return f"  FAILED {check['check_id']} {name}: {resource} at {check['file_abs_path']}:{start}-{end}"
+    where = check.get("file_abs_path", check.get("file_path"))
+    return f"  FAILED {check['check_id']} {name}: {resource} at {where}:{start}-{end}"
 
 
 def main(argv: list[str] | None = None) -> int:
