@@ -18,7 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 # Without these, checkov calls a remote API and prints tracebacks on a machine without network.
 OFFLINE_FLAGS = ["--framework", "terraform_json", "--skip-download", "--compact", "--quiet"]
@@ -158,6 +158,7 @@ def run_gate(
     """
     import tempfile
 
+    root, reports = root.resolve(), reports.resolve()
     reports.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch).resolve()  # checkov reports resolved paths
@@ -176,6 +177,9 @@ def run_gate(
             command += ["--external-checks-dir", str(root / "policies")]
         result = subprocess.run(
             command,
+            # checkov writes a finding's path relative to its working directory (Record.
+            # _determine_repo_file_path): from here, "stacks/..." or "repository/...".
+            cwd=work,
             capture_output=True,
             text=True,
             env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
@@ -190,8 +194,10 @@ def run_gate(
         results_json.write_text(json.dumps(raw, indent=4))
         sarif = reports / "results_sarif.sarif"
         if sarif.exists():
-            sarif_text = _restore_sarif_uris(sarif.read_text(), originals, repository.resolve())
-            (reports / "checkov.sarif").write_text(sarif_text)
+            restored = _restore_sarif_uris(
+                json.loads(sarif.read_text()), work, originals, repository.resolve()
+            )
+            (reports / "checkov.sarif").write_text(json.dumps(restored, indent=2))
             sarif.unlink()
     iac = summarize(json.dumps(reports_by_type.get("terraform_json", {})))
     workflows = summarize(json.dumps(reports_by_type.get("github_actions", {})))
@@ -222,18 +228,26 @@ def _restore_paths(report: dict[str, Any], originals: dict[Path, Path]) -> None:
                     check["file_path"] = f"/{path.relative_to(copy)}"
 
 
-def _restore_sarif_uris(text: str, originals: dict[Path, Path], repository: Path) -> str:
-    """checkov's SARIF with each copy's path replaced by its original's. checkov writes a location
-    as the URL-quoted absolute path without its leading "/" (checkov/common/output/sarif.py). An
-    original inside the repository becomes relative to it, which is what GitHub's code scanning
-    needs to show a finding on its file."""
-    for copy, original in originals.items():
-        target = (
-            str(original.relative_to(repository)) if original.is_relative_to(repository) else str(original)
-        )
-        prefix = "" if target == "." else quote(target.lstrip("/")) + "/"
-        text = text.replace(quote(str(copy).lstrip("/")) + "/", prefix)
-    return text
+def _restore_sarif_uris(sarif: Any, work: Path, originals: dict[Path, Path], repository: Path) -> Any:
+    """checkov's SARIF with each location in a copy moved to the original file. checkov writes a
+    location as the URL-quoted path relative to its working directory, `work`, without a leading
+    "/" (checkov/common/output/sarif.py). An original inside the repository becomes relative to
+    it, which is what GitHub's code scanning needs to show a finding on its file; one outside
+    keeps checkov's form of an absolute path."""
+    if isinstance(sarif, list):
+        return [_restore_sarif_uris(item, work, originals, repository) for item in sarif]
+    if not isinstance(sarif, dict):
+        return sarif
+    restored = {key: _restore_sarif_uris(value, work, originals, repository) for key, value in sarif.items()}
+    uri = restored.get("uri")
+    if isinstance(uri, str):
+        path = work / unquote(uri)
+        for copy, original in originals.items():
+            if path.is_relative_to(copy):
+                file = original / path.relative_to(copy)
+                shown = file.relative_to(repository) if file.is_relative_to(repository) else file
+                restored["uri"] = quote(str(shown).lstrip("/"))
+    return restored
 
 
 def _finding(check: dict[str, Any]) -> str:

@@ -19,14 +19,14 @@ from tests.conftest import PYTHON, ROOT, GateRun
 PLANTED = "AKIAZ7Q3M4N5P6R2S8T1"  # checkov:skip=CKV_SECRET_2: test value
 
 
-def gate(stacks: Path, reports: Path, repository: Path) -> subprocess.CompletedProcess[str]:
+def gate(stacks: Path, reports: Path, repository: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             PYTHON, "-m", "infrakit.policy_gate",
             "--stacks", str(stacks), "--reports", str(reports),
             "--root", str(ROOT), "--repository", str(repository),
         ],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=600,
@@ -90,7 +90,10 @@ def planted(synthesized: Path, tmp_path_factory: pytest.TempPathFactory) -> Plan
     config_lines.insert(3, f'aws_access_key_id = "{PLANTED}"')
     config.write_text("\n".join(config_lines) + "\n")
     reports = tmp_path / "reports"
-    return Planted(gate(stacks, reports, repository), reports, stacks, repository, index + 1)
+    # Run from inside the temporary directory, as from a checkout under /tmp: checkov's
+    # SARIF paths are relative to its working directory, and the gate must not depend on where that is.
+    result = gate(stacks, reports, repository, cwd=tmp_path)
+    return Planted(result, reports, stacks, repository, index + 1)
 
 
 def test_a_secret_planted_in_a_synthesized_file_fails_with_its_location(planted: Planted):
