@@ -88,9 +88,24 @@ def environments(tmp_path: Path) -> Path:
     return directory
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """What an uninterrupted `python main.py local` writes, cache stamp included (its fingerprint
+    does not depend on where the environment file or the output is)."""
+    tmp_path = tmp_path_factory.mktemp("reference")
+    (tmp_path / "environments").mkdir()
+    shutil.copy(ENVIRONMENTS / "local.toml", tmp_path / "environments" / "local.toml")
+    outdir = tmp_path / "out"
+    run(
+        main_py("local", "--environments-dir", str(tmp_path / "environments"), "--outdir", str(outdir)),
+        tmp_path,
+    )
+    return tree(outdir)
+
+
 @pytest.mark.parametrize("after_node_starts", [0.0, 0.12, 0.25], ids=["node-starting", "loading", "building"])
 def test_ctrl_c_prints_one_line_exits_130_and_the_next_run_synthesizes_the_same_output(
-    tmp_path, environments, after_node_starts
+    tmp_path, environments, after_node_starts, reference
 ):
     outdir = tmp_path / "out"
     args = main_py("local", "--environments-dir", str(environments), "--outdir", str(outdir))
@@ -105,9 +120,7 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_next_run_synthesizes_the_same_
 
     rerun = run(args, tmp_path)
     assert UP_TO_DATE not in rerun and "synthesized local" in rerun
-    reference = tmp_path / "reference"
-    run(main_py("local", "--environments-dir", str(environments), "--outdir", str(reference)), tmp_path)
-    assert tree(outdir) == tree(reference)
+    assert tree(outdir) == reference
 
 
 def test_ctrl_c_leaves_the_previous_output_as_it_was_and_forgets_it_for_the_cache(tmp_path, environments):

@@ -34,10 +34,10 @@ def test_two_synths_of_the_same_inputs_are_byte_identical(tmp_path):
     assert first == second
 
 
-def test_output_has_no_absolute_paths_host_names_or_timestamps(tmp_path):
-    synth_into(tmp_path / "out", "local")
-    leaks = [str(ROOT), str(tmp_path), str(Path.home()), socket.gethostname()]
-    for name, content in tree(tmp_path / "out").items():
+def test_output_has_no_absolute_paths_host_names_or_timestamps(synthesized):
+    """Every environment, as `python main.py` synthesized it for the suite (tests/conftest.py)."""
+    leaks = [str(ROOT), str(synthesized.parent), str(Path.home()), socket.gethostname()]
+    for name, content in tree(synthesized).items():
         text = content.decode()
         for leak in leaks:
             assert leak not in text, f"{leak!r} found in {name}"
@@ -45,9 +45,8 @@ def test_output_has_no_absolute_paths_host_names_or_timestamps(tmp_path):
         assert not re.search(r'"/(?:root|home|tmp|work|Users)/', text), f"absolute path in {name}"
 
 
-def test_local_state_path_is_relative_to_the_project(tmp_path):
-    synth_into(tmp_path / "out", "local")
-    stack = json.loads((tmp_path / "out" / "stacks" / "local" / "cdk.tf.json").read_text())
+def test_local_state_path_is_relative_to_the_project(synthesized):
+    stack = json.loads((synthesized / "stacks" / "local" / "cdk.tf.json").read_text())
     assert stack["terraform"]["backend"] == {"local": {"path": "../../../terraform.local.tfstate"}}
 
 
