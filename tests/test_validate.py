@@ -372,7 +372,13 @@ def test_a_header_changed_on_the_way_is_named_in_the_refusal(supabase, monkeypat
     Authorization: the message names Supabase's reason, and the key stays out of it.
 
     Cannot prove: that a real proxy does either; only how each of Supabase's reasons is reported."""
+    # check_supabase imports supabase_auth on first use, which binds httpx.Client by value
+    # (`from httpx import Client`). Imported under the patch below, every later supabase_auth client
+    # in this worker would drop `apikey` too: import it first.
+    from supabase_auth._sync import gotrue_base_api
+
     real_client = httpx.Client
+    assert gotrue_base_api.Client is real_client
     monkeypatch.setattr(
         httpx, "Client", lambda **kw: real_client(event_hooks={"request": [on_the_way]}, **kw)
     )
