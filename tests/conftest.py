@@ -116,9 +116,12 @@ def main_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
     then costs this worker its own work, not a new interpreter and Node (about 1 s of CPU each).
 
     What it cannot prove: Python's start and main.py's wrapper around main(), and Node stopping at
-    the end. Node is this worker's, which later tests go on using, so it is left running; and
-    jsii's runtime type checks stay on, as in every in-process synth of the tests. The tests that
-    signal a synth, or need a fresh process, run the command itself."""
+    the end. Node is this worker's, which later tests go on using, so it is left running, and what
+    Node reads from its environment when it starts (SYNTH_HCL_OUTPUT, CDKTF_CONTEXT_JSON,
+    NODE_OPTIONS) is what the worker had then: a variable set for one run reaches main()'s own
+    Python (the synth cache's fingerprint), not Node. jsii's runtime type checks stay on, as in
+    every in-process synth of the tests. The tests that signal a synth, or need a fresh process,
+    run the command itself."""
     from infrakit import synth as synth_module
 
     monkeypatch.setattr(synth_module, "_stop_jsii_node", lambda: None)
