@@ -132,6 +132,10 @@ def repository_input(repository: Path, destination: Path, *, leave_out: Path | N
     return unreadable
 
 
+class GateFailed(Exception):
+    """checkov itself failed: no report, so no finding can be trusted."""
+
+
 @dataclass(frozen=True)
 class GateResult:
     iac: ScanSummary
@@ -187,7 +191,13 @@ def run_gate(
         )
         originals = {copy: stacks.resolve(), repository_copy: repository.resolve()}
         results_json = reports / "results_json.json"
-        raw = json.loads(results_json.read_text())
+        try:
+            raw = json.loads(results_json.read_text())
+        except (OSError, ValueError):
+            lines = [line for line in result.stderr.splitlines() if line.strip()]
+            start = next((i for i, line in enumerate(lines) if "error" in line.lower()), len(lines) - 5)
+            said = "\n".join(lines[max(start, 0) :][:5])
+            raise GateFailed(f"checkov exited {result.returncode} without a report:\n{said}") from None
         reports_by_type = {item.get("check_type"): item for item in (raw if isinstance(raw, list) else [raw])}
         for item in reports_by_type.values():
             _restore_paths(item, originals)
@@ -279,13 +289,20 @@ def main(argv: list[str] | None = None) -> int:
     if not any(args.stacks.glob("*/cdk.tf.json")):
         print(f"scan: no synthesized stacks in {args.stacks}: run `python main.py` first", file=sys.stderr)
         return 2
-    gate = run_gate(
-        args.stacks,
-        root=args.root,
-        repository=args.repository,
-        reports=args.reports,
-        list_passed=args.list_passed,
-    )
+    if not (args.root / ".checkov.yaml").is_file():
+        print(f"scan: {args.root / '.checkov.yaml'} is missing: --root must be the project", file=sys.stderr)
+        return 2
+    try:
+        gate = run_gate(
+            args.stacks,
+            root=args.root,
+            repository=args.repository,
+            reports=args.reports,
+            list_passed=args.list_passed,
+        )
+    except GateFailed as error:
+        print(f"scan: {error}", file=sys.stderr)
+        return 2
     iac = gate.iac
     print(
         f"checkov: {iac.passed} passed, {iac.failed} failed, {iac.skipped} skipped, "

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from infrakit import policy_gate
 from infrakit.policy_gate import repository_input
 from tests.conftest import PYTHON, ROOT, GateRun
 
@@ -19,12 +20,14 @@ from tests.conftest import PYTHON, ROOT, GateRun
 PLANTED = "AKIAZ7Q3M4N5P6R2S8T1"  # checkov:skip=CKV_SECRET_2: test value
 
 
-def gate(stacks: Path, reports: Path, repository: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def gate(
+    stacks: Path, reports: Path, repository: Path, cwd: Path = ROOT, root: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             PYTHON, "-m", "infrakit.policy_gate",
             "--stacks", str(stacks), "--reports", str(reports),
-            "--root", str(ROOT), "--repository", str(repository),
+            "--root", str(root), "--repository", str(repository),
         ],
         cwd=cwd,
         capture_output=True,
@@ -150,6 +153,48 @@ def test_a_repository_that_is_not_a_directory_is_an_error_naming_it(synthesized,
     result = gate(synthesized / "stacks", tmp_path / "reports", tmp_path / "missing")
     assert result.returncode == 2
     assert result.stderr == f"scan: --repository {tmp_path / 'missing'} is not a directory\n"
+
+
+def test_a_root_without_the_checkov_settings_is_an_error_naming_the_file(synthesized, tmp_path):
+    result = gate(synthesized / "stacks", tmp_path / "reports", tmp_path, root=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"scan: {tmp_path / '.checkov.yaml'} is missing: --root must be the project\n"
+
+
+def test_checkov_failing_without_a_report_fails_the_gate_with_what_it_said(
+    synthesized, tmp_path, monkeypatch, capsys
+):
+    """checkov stopping before it scans (here: what checkov 3.3.30 prints and its status for a
+    .checkov.yaml that is not YAML, seen by hand) writes no report: exit 2 and checkov's own words,
+    never a traceback, and no report is never taken for no finding. checkov is stood in for at
+    subprocess.run, to spare a checkov start. Cannot prove every way checkov can fail."""
+    said = (
+        "usage: checkov [-h] [-v] [--support]\n               [--custom-tool-name CUSTOM_TOOL_NAME]\n"
+        "checkov: error: Couldn't parse config file: while parsing a flow node\n"
+        "did not find expected node content\n"
+    )
+    monkeypatch.setattr(
+        policy_gate.subprocess, "run", lambda command, **_: subprocess.CompletedProcess(command, 2, "", said)
+    )
+    code = policy_gate.main(
+        [
+            "--stacks",
+            str(synthesized / "stacks"),
+            "--reports",
+            str(tmp_path / "reports"),
+            "--root",
+            str(ROOT),
+            "--repository",
+            str(tmp_path),
+        ]  # fmt: skip
+    )
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == (
+        "scan: checkov exited 2 without a report:\n"
+        "checkov: error: Couldn't parse config file: while parsing a flow node\n"
+        "did not find expected node content\n"
+    )
 
 
 # ------------------------------------------------------------------ what the scan reads of the repository
