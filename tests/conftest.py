@@ -127,13 +127,19 @@ def main_in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
     monkeypatch.setattr(synth_module, "_stop_jsii_node", lambda: None)
     monkeypatch.setenv(jsii_node.TYPE_CHECKS_VARIABLE, "1")
 
-    def run(*args: str, cwd: Path, app_file: Path = ROOT / "main.py") -> MainRun:
-        """`app_file`: the main.py run, as main.py passes itself and its environments/ to main()."""
+    def run(
+        *args: str, cwd: Path, app_file: Path = ROOT / "main.py", env: dict[str, str] | None = None
+    ) -> MainRun:
+        """`app_file`: the main.py run, as main.py passes itself and its environments/ to main().
+        `env`: variables set for this run only."""
         monkeypatch.chdir(cwd)
         capsys.readouterr()
-        code = synth_module.main(
-            list(args), default_environments_dir=app_file.parent / "environments", app_file=app_file
-        )
+        with monkeypatch.context() as scoped:
+            for name, value in (env or {}).items():
+                scoped.setenv(name, value)
+            code = synth_module.main(
+                list(args), default_environments_dir=app_file.parent / "environments", app_file=app_file
+            )
         captured = capsys.readouterr()
         return MainRun(code, captured.out, captured.err)
 

@@ -119,11 +119,11 @@ def synth(main_in_process: MainInProcess, monkeypatch: pytest.MonkeyPatch) -> Ca
 
     def run(project: Path, extra_env: dict[str, str] | None = None, site: Path | None = None) -> str:
         with monkeypatch.context() as scoped:
-            for name, value in (extra_env or {}).items():
-                scoped.setenv(name, value)
             if site is not None:
                 scoped.syspath_prepend(str(site))
-            result = main_in_process("local", "--outdir", "out", cwd=project, app_file=project / "main.py")
+            result = main_in_process(
+                "local", "--outdir", "out", cwd=project, app_file=project / "main.py", env=extra_env
+            )
         assert result.returncode == 0, result.stderr
         return result.stdout
 

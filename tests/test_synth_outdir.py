@@ -29,10 +29,7 @@ def run_main(main_in_process: MainInProcess, monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv(synth_cache.DISABLE_VARIABLE, raising=False)
 
     def run(project: Path, *args: str, env: dict[str, str] | None = None) -> MainRun:
-        with monkeypatch.context() as scoped:
-            for name, value in (env or {}).items():
-                scoped.setenv(name, value)
-            return main_in_process(*args, cwd=project, app_file=project / "main.py")
+        return main_in_process(*args, cwd=project, app_file=project / "main.py", env=env)
 
     return run
 
