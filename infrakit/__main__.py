@@ -33,12 +33,14 @@ import sys  # noqa: E402
 def run() -> None:
     """The `infrakit` console script, and `python -m infrakit`."""
     from infrakit.cli import main
+    from infrakit.interrupts import dropped_interrupts_redelivered
 
     if signal.getsignal(signal.SIGINT) is _interrupted_while_starting:
         # From here main() handles Ctrl-C itself, saying what the command was doing.
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        code = main()
+        with dropped_interrupts_redelivered():  # a Ctrl-C that lands in an import's lock callback
+            code = main()
     except BrokenPipeError:
         _reader_went_away()
     except KeyboardInterrupt:  # while main() read its arguments, before any command started

@@ -39,6 +39,7 @@ from infrakit.bootstrap.endpoints import Endpoints, EndpointsError, load_endpoin
 from infrakit.bootstrap.migration_arguments import add_migrate_arguments, positive_seconds
 from infrakit.bootstrap.redaction import redact, userinfo_problem
 from infrakit.config import ConfigError, Environment, load_environments
+from infrakit.interrupts import dropped_interrupts_redelivered
 from infrakit.preflight import deploy_prerequisites
 
 if TYPE_CHECKING:
@@ -924,9 +925,13 @@ class Interruption:
             signal.signal(signal.SIGINT, exit_now)
             raise KeyboardInterrupt
 
+        def rearm() -> None:  # a first Ctrl-C that Python dropped never reached the command
+            signal.signal(signal.SIGINT, first)
+
         signal.signal(signal.SIGINT, first)
         try:
-            yield
+            with dropped_interrupts_redelivered(rearm):
+                yield
         finally:
             signal.signal(signal.SIGINT, signal.default_int_handler)
 

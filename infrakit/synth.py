@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from infrakit import jsii_node, synth_cache, synth_jobs, synth_output
+from infrakit.interrupts import dropped_interrupts_redelivered
 
 if TYPE_CHECKING:
     from infrakit.config import Environment
@@ -502,6 +503,11 @@ class _CtrlC:
         if self.raises and not self.started_ignored:
             raise KeyboardInterrupt
 
+    def rearm(self) -> None:
+        """The KeyboardInterrupt never reached the synth (infrakit/interrupts.py): the Ctrl-C
+        delivered again must raise it, not be taken for a later one."""
+        self.pressed = False
+
 
 _active: _CtrlC | None = None
 
@@ -528,7 +534,8 @@ def _ctrl_c_recorded() -> Iterator[_CtrlC]:
     outer, _active = _active, ctrl_c
     sys.stderr = held  # quacks like a TextIO where jsii uses it
     try:
-        yield ctrl_c
+        with dropped_interrupts_redelivered(rearm=ctrl_c.rearm):
+            yield ctrl_c
     finally:
         _active = outer
         # After a Ctrl-C, jsii's exit hook may still have to stop its Node child: stay as we are.
