@@ -59,13 +59,15 @@ def interrupted_within(seconds: float) -> float:
 
 
 @pytest.fixture
-def sigint_restored() -> Iterator[None]:
-    before = signal.getsignal(signal.SIGINT)
+def sigint_as_in_a_terminal() -> Iterator[None]:
+    """Ctrl-C handled as in a command started from a terminal: a suite started as a background job
+    (`scripts/test.sh &`) inherits it ignored, and then infrakit rightly leaves it ignored."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)
 
 
-@pytest.mark.usefixtures("sigint_restored")
+@pytest.mark.usefixtures("sigint_as_in_a_terminal")
 def test_a_commands_ctrl_c_dropped_in_a_weakref_callback_still_interrupts_it_as_the_first():
     """infrakit's commands: the interrupt arrives within a moment, and it counts as the first
     Ctrl-C (the next one exits at once), not as a second."""
@@ -77,7 +79,7 @@ def test_a_commands_ctrl_c_dropped_in_a_weakref_callback_still_interrupts_it_as_
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-@pytest.mark.usefixtures("sigint_restored")
+@pytest.mark.usefixtures("sigint_as_in_a_terminal")
 def test_a_synths_ctrl_c_dropped_in_a_weakref_callback_still_interrupts_it():
     """main.py's synth: the interrupt arrives, and is recorded as pressed, once."""
     with _ctrl_c_recorded() as ctrl_c:
