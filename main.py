@@ -9,9 +9,13 @@ INTERRUPTED_WHILE_STARTING = "infrakit: synthesis interrupted while starting; no
 
 def run() -> int:
     # A Ctrl-C while infrakit is still being imported raises KeyboardInterrupt here: one line, no
-    # traceback. infrakit.synth.main handles Ctrl-C from then on.
+    # traceback (or a moment later, if it landed where Python drops it: infrakit/interrupts.py).
+    # infrakit.synth.main handles Ctrl-C from then on.
     try:
-        from infrakit.synth import EXIT_INTERRUPTED, INTERRUPTED, main
+        from infrakit.interrupts import dropped_interrupts_redelivered
+
+        with dropped_interrupts_redelivered():
+            from infrakit.synth import EXIT_INTERRUPTED, INTERRUPTED, main
     except KeyboardInterrupt:
         print(INTERRUPTED_WHILE_STARTING, file=sys.stderr)
         return 130
