@@ -17,7 +17,6 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 # Long enough for the main thread to return from the callback (a few bytecodes), short enough
 # that nobody notices.
@@ -34,7 +33,7 @@ def dropped_interrupts_redelivered(rearm: Callable[[], None] = lambda: None) -> 
     Every other unraisable exception goes to the hook that was there before."""
     previous = sys.unraisablehook
 
-    def hook(unraisable: Any) -> None:
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
         # A signal handler runs only in the main thread, so a KeyboardInterrupt it raised is
         # dropped there; one dropped in another thread is not a Ctrl-C.
         if isinstance(unraisable.exc_value, KeyboardInterrupt) and (

@@ -3,7 +3,7 @@
 Python runs a signal handler wherever the main thread is, and drops an exception raised inside a
 weakref callback. importlib's module locks have such a callback, run during every import, so a
 Ctrl-C at the wrong moment of an import was lost: `validate` then ran on for its whole timeout
-(found by test_cli_process_group_interrupts, about one run in ten under load).
+(found once by test_cli_process_group_interrupts, in a suite run under extra load).
 
 These tests land the Ctrl-C in a weakref callback on purpose: the callback sends SIGINT to this
 process, and signal.raise_signal runs the Python handler before it returns, so the handler's
@@ -81,7 +81,7 @@ def test_a_commands_ctrl_c_dropped_in_a_weakref_callback_still_interrupts_it_as_
 
 @pytest.mark.usefixtures("sigint_as_in_a_terminal")
 def test_a_synths_ctrl_c_dropped_in_a_weakref_callback_still_interrupts_it():
-    """main.py's synth: the interrupt arrives, and is recorded as pressed, once."""
+    """main.py's synth: the interrupt arrives, and is recorded as pressed."""
     with _ctrl_c_recorded() as ctrl_c:
         real_stderr = ctrl_c.real_stderr
         try:
