@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 from infrakit.cdk import TerraformStack, Testing
+from tests.conftest import in_process_app
 
 
 def new_stack() -> TerraformStack:
-    return TerraformStack(Testing.app(stack_traces=False), "t")
+    return TerraformStack(in_process_app(), "t")
 
 
 def synth(stack: TerraformStack) -> dict[str, Any]:

@@ -4,14 +4,16 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,6 +21,9 @@ from infrakit import jsii_node
 from infrakit.bootstrap.endpoints import OUTPUT_NAMES
 from infrakit.config import Environment, EnvironmentConfig
 from infrakit.config.loader import load_environment
+
+if TYPE_CHECKING:
+    from infrakit.cdk import App
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVIRONMENTS = ROOT / "environments"
@@ -90,14 +95,30 @@ def environment_with(name: str = "local", **changes: dict[str, Any]) -> Environm
     return Environment(name=name, file=f"{name}.toml", config=EnvironmentConfig.model_validate(data))
 
 
+# Testing.app() without an outdir makes a new cdktf.outdir.* directory in the system's temporary
+# directory for every app and never removes it (94 a suite run). Every test app shares this one,
+# removed when the worker ends: Testing.synth returns the JSON and writes no file there.
+TESTING_OUTDIR = Path(tempfile.mkdtemp(prefix="infrakit-testing-app-"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(TESTING_OUTDIR, ignore_errors=True)
+
+
+def in_process_app() -> App:
+    """The CDK's Testing.app, for in-process stacks, in TESTING_OUTDIR."""
+    jsii_node.configure()  # as a synth does, before the first CDK import
+    from infrakit.cdk import Testing
+
+    return Testing.app(stack_traces=False, outdir=str(TESTING_OUTDIR))
+
+
 def synth(environment: Environment) -> str:
     """Synthesize one environment stack with the CDK's Testing API; returns cdk.tf.json text."""
-    jsii_node.configure()  # as a synth does, before the first CDK import
     from infrakit.cdk import Testing
     from infrakit.stacks.environment_stack import EnvironmentStack
 
-    app = Testing.app(stack_traces=False)
-    return str(Testing.synth(EnvironmentStack(app, environment)))
+    return str(Testing.synth(EnvironmentStack(in_process_app(), environment)))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from infrakit.config import Environment, EnvironmentConfig
 from infrakit.config.loader import load_environment
 from infrakit.constructs.aws.image_repository import UNTAGGED_DAYS, lifecycle_policy
-from tests.conftest import ENVIRONMENTS
+from tests.conftest import ENVIRONMENTS, in_process_app
 
 CLOUD = ("dev", "staging", "prod")
 SERVICES = ("api", "worker")
@@ -353,7 +353,7 @@ def test_each_service_keeps_the_number_its_own_table_sets() -> None:
     data["api"]["keep_tagged_images"] = 7
     data["api"]["image_tag"] = "2.3.4"
     environment = Environment(name="dev", file="dev.toml", config=EnvironmentConfig.model_validate(data))
-    stack = json.loads(Testing.synth(ImagesStack(Testing.app(stack_traces=False), environment)))
+    stack = json.loads(Testing.synth(ImagesStack(in_process_app(), environment)))
     policies = policies_by_repository(stack)
     api = {r["rulePriority"]: r["selection"] for r in policies["infrakit-dev-api"]["rules"]}
     worker = {r["rulePriority"]: r["selection"] for r in policies["infrakit-dev-worker"]["rules"]}
