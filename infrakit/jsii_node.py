@@ -6,10 +6,16 @@ here, in this process's environment, before the first CDK import.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
+import sys
+import tempfile
 import types
 import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Set to 1 to load the provider packages the usual way (slow; for comparison and troubleshooting).
@@ -114,3 +120,45 @@ def skip_creation_stacks() -> None:
     Those frames lie inside jsii's runtime, never in the Python that made the token, so they tell a
     Python user nothing. Set CDKTN_DISABLE_CREATION_STACK=0 to record them again."""
     os.environ.setdefault(CREATION_STACK_VARIABLE, "1")
+
+
+_own_temporary_directory: Path | None = None
+
+
+@contextmanager
+def own_temporary_directory() -> Iterator[None]:
+    """A Node that jsii starts while inside gets a temporary directory of its own, which
+    remove_own_temporary_directory() deletes once Node has stopped (at the latest at exit).
+
+    jsii's kernel unpacks the packages it loads into a jsii-kernel-* directory under Node's
+    os.tmpdir(), and deletes it in Node's 'exit' handler (_Kernel_getPackageDir, in
+    jsii/_embedded/jsii/lib__program.js). A Node ended by Ctrl-C never runs that handler, so each
+    interrupted synth left one behind in /tmp. Only Node is given the directory, as TMPDIR while
+    it starts: this process keeps its own temporary directory, and so do the commands it runs.
+    A Node already running (jsii imported: the tests' workers) keeps the directory it has.
+    """
+    global _own_temporary_directory
+    if "jsii" in sys.modules or _own_temporary_directory is not None:
+        yield
+        return
+    tempfile.gettempdir()  # settled now: Python's own temporary files never go to Node's directory
+    _own_temporary_directory = Path(tempfile.mkdtemp(prefix="infrakit-node-"))
+    # Registered before jsii registers the exit hook that stops Node, so it runs after that hook.
+    atexit.register(remove_own_temporary_directory)
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(_own_temporary_directory)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = before
+
+
+def remove_own_temporary_directory() -> None:
+    """Deletes the directory own_temporary_directory() gave Node, with what Node left in it."""
+    global _own_temporary_directory
+    if _own_temporary_directory is not None:
+        shutil.rmtree(_own_temporary_directory, ignore_errors=True)
+        _own_temporary_directory = None

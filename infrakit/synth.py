@@ -156,13 +156,15 @@ def _child(group: Sequence[Environment], part: Path) -> NoReturn:
 
 def _run_app(environments: Sequence[Environment], outdir: Path) -> None:
     jsii_node.configure()
-    jsii_node.skip_runtime_type_checks()
-    # Imported here so that configuration errors are reported before jsii and Node start.
-    from infrakit.cdk import App
-    from infrakit.stacks.environment_stack import EnvironmentStack
-    from infrakit.stacks.images_stack import ImagesStack
-    from infrakit.stacks.names import image_services
-    from infrakit.stacks.state import TARGET_VERSIONS
+    # Node starts at the first CDK import, in one of these.
+    with jsii_node.own_temporary_directory():
+        jsii_node.skip_runtime_type_checks()
+        # Imported here so that configuration errors are reported before jsii and Node start.
+        from infrakit.cdk import App
+        from infrakit.stacks.environment_stack import EnvironmentStack
+        from infrakit.stacks.images_stack import ImagesStack
+        from infrakit.stacks.names import image_services
+        from infrakit.stacks.state import TARGET_VERSIONS
 
     # Stack traces in construct metadata hold absolute paths; leaving them out keeps
     # synthesized output byte-identical across machines.
@@ -331,7 +333,15 @@ NODE_EXIT_SECONDS = 5.0  # as long as jsii's own stop() waits
 def _stop_jsii_node() -> None:
     """Stop jsii's Node child now, while a Ctrl-C is ours to handle, instead of in jsii's exit hook,
     where a Ctrl-C (which reaches Node too) prints a broken pipe traceback. Reaches into jsii
-    1.x's process provider; should that change, jsii's own exit hook stops Node as before."""
+    1.x's process provider; should that change, jsii's own exit hook stops Node as before.
+    Then deletes the temporary directory Node was given, with what a Node ended by Ctrl-C left."""
+    try:
+        _ask_node_to_exit()
+    finally:
+        jsii_node.remove_own_temporary_directory()
+
+
+def _ask_node_to_exit() -> None:
     kernel = sys.modules.get("jsii._kernel")
     if kernel is None:
         return

@@ -52,8 +52,10 @@ def node_children(pid: int) -> list[int]:
 
 
 def interrupt_while_jsii_works(args: list[str], cwd: Path, after_node_starts: float) -> subprocess.Popen[str]:
-    """Start main.py, wait until jsii's Node child runs, wait a little more, then Ctrl-C."""
-    process = start_foreground_job(args, cwd=cwd, env=cache_enabled())
+    """Start main.py, wait until jsii's Node child runs, wait a little more, then Ctrl-C. Its
+    temporary directory is cwd/tmp (TMPDIR), for the test to look into."""
+    (cwd / "tmp").mkdir(exist_ok=True)
+    process = start_foreground_job(args, cwd=cwd, env=cache_enabled() | {"TMPDIR": str(cwd / "tmp")})
     deadline = time.monotonic() + 60
     while not node_children(process.pid):
         assert process.poll() is None, f"main.py ended before jsii started: {process.communicate()}"
@@ -117,6 +119,8 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_next_run_synthesizes_the_same_
     assert stderr.startswith(INTERRUPTED)
     assert "Traceback" not in stderr
     assert not list(outdir.rglob("*.json")), "no stack, manifest or cache stamp was kept"
+    # Node, ended by the Ctrl-C, never ran the exit handler that deletes its jsii-kernel-* directory.
+    assert not list((tmp_path / "tmp").iterdir()), "temporary files were left behind"
 
     rerun = run(args, tmp_path)
     assert UP_TO_DATE not in rerun and "synthesized local" in rerun
