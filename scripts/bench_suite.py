@@ -96,7 +96,8 @@ def main() -> int:
             statistics.median(suites) if suites else None,
         )
         suite = medians[name][1]
-        print(f"median {name:9} wall {medians[name][0]:7.1f}  suite {suite if suite is not None else '-'}")
+        shown = f"{suite:7.1f}" if suite is not None else "      -"
+        print(f"median {name:9} wall {medians[name][0]:7.1f}  suite {shown}")
     (wall_base, suite_base), (wall_this, suite_this) = medians["baseline"], medians["this"]
     print(f"ratio this / baseline: wall {wall_this / wall_base:.2f}", end="")
     if suite_base and suite_this:
