@@ -1,7 +1,8 @@
-"""The Node process that jsii starts for a synth: which Node, and what it loads.
+"""The Node process that jsii starts for a synth: which Node, what it runs, and what it loads.
 
-jsii starts `$JSII_NODE` (default: `node` from PATH) and passes it NODE_OPTIONS, so both are set
-here, in this process's environment, before the first CDK import.
+jsii starts `$JSII_NODE --max-old-space-size=4069 $JSII_RUNTIME` (default: `node` from PATH, and
+jsii's own runtime script) with this process's environment, NODE_OPTIONS included
+(jsii/_kernel/providers/process.py), so all of them are set here, before the first CDK import.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ CREATION_STACK_VARIABLE = "CDKTN_DISABLE_CREATION_STACK"
 
 def configure() -> None:
     prefer_bundled_node()
+    run_kernel_in_place()
     load_provider_modules_on_demand()
     skip_creation_stacks()
 
@@ -96,6 +98,71 @@ def prefer_bundled_node() -> None:
         if bundled.is_file():
             os.environ.setdefault("JSII_NODE", str(bundled))
             return
+
+
+# jsii's own: the script its Python starts with Node.
+RUNTIME_VARIABLE = "JSII_RUNTIME"
+# Set to 1 to run jsii's kernel behind jsii's relay, as jsii does by default (for comparison and
+# troubleshooting).
+RELAY_VARIABLE = "INFRAKIT_JSII_RELAY"
+KERNEL = Path(__file__).resolve().parent / "jsii_kernel.js"
+PROGRAM_VARIABLE = "INFRAKIT_JSII_PROGRAM"  # the kernel bundle that jsii_kernel.js runs
+# What jsii_kernel.js changes in the bundle: each must occur exactly once.
+KERNEL_CHANGES = ("readFD:3,writeFD:3", '"runtime-index-worker.js"')
+
+
+def run_kernel_in_place() -> None:
+    """Run jsii's kernel in the Node that jsii starts (jsii_kernel.js), not behind jsii's relay.
+
+    jsii's runtime script starts a second Node for the kernel and copies every message between
+    the two: each of a synth's ~600 round trips passed through both Nodes, and each synth started
+    two. In place, a cold synth of every environment took 19 % less CPU and 21 % less time
+    (scripts/bench_synth.py compares the two). What the kernel's JavaScript prints reaches this
+    process as the relay sends it, and the output is the same, byte for byte
+    (tests/test_fast_synth.py).
+
+    Left to jsii when JSII_RUNTIME names a script of the user's own, when INFRAKIT_JSII_RELAY=1,
+    and when the installed jsii's kernel is not one jsii_kernel.js knows how to change (a test
+    fails then: tests/test_jsii_kernel.py).
+    """
+    current = os.environ.get(RUNTIME_VARIABLE)
+    if current and current != str(KERNEL):
+        return
+    program = None if os.environ.get(RELAY_VARIABLE) == "1" else kernel_program()
+    if program is None:
+        os.environ.pop(RUNTIME_VARIABLE, None)
+        os.environ.pop(PROGRAM_VARIABLE, None)
+        return
+    os.environ[RUNTIME_VARIABLE] = str(KERNEL)
+    os.environ[PROGRAM_VARIABLE] = str(program)
+    # The relay gives the kernel's Node --preserve-symlinks, so that the packages the kernel links
+    # into its work directory resolve their dependencies there (jsii_kernel.js explains the rest).
+    os.environ["NODE_PRESERVE_SYMLINKS"] = "1"
+
+
+def kernel_program() -> Path | None:
+    """The kernel bundle of the installed jsii, if jsii_kernel.js can run it (usable_program).
+    Found without importing jsii, which would start nothing yet but counts as started here
+    (own_temporary_directory)."""
+    spec = importlib.util.find_spec("jsii")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        program = usable_program(Path(location) / "_embedded" / "jsii")
+        if program is not None:
+            return program
+    return None
+
+
+def usable_program(embedded: Path) -> Path | None:
+    """embedded/lib__program.js, when it holds each of KERNEL_CHANGES exactly once and its index
+    worker (lib__runtime-index-worker.js) is beside it; else None."""
+    program = embedded / "lib__program.js"
+    try:
+        source = program.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not (embedded / "lib__runtime-index-worker.js").is_file():
+        return None
+    return program if all(source.count(text) == 1 for text in KERNEL_CHANGES) else None
 
 
 def load_provider_modules_on_demand() -> None:

@@ -4,12 +4,14 @@
 
 - naive peer: the same stacks as a plain cdktn app builds them: provider packages loaded the
   usual way (INFRAKIT_EAGER_PROVIDER_IMPORTS=1, so jsii's Node loads every provider submodule),
-  no synth cache, cdktn's creation stacks recorded and jsii's runtime type checks run, as cdktn
-  and jsii do by default, and all in one process (INFRAKIT_SYNTH_JOBS=1), as one cdktn app is;
-  every environment;
+  no synth cache, cdktn's creation stacks recorded, jsii's runtime type checks run and its kernel
+  behind jsii's relay (INFRAKIT_JSII_RELAY=1), as cdktn and jsii do by default, and all in one
+  process (INFRAKIT_SYNTH_JOBS=1), as one cdktn app is; every environment;
 - cold: every environment, provider modules loaded on demand, empty output directory, split
   across processes as infrakit does by default (one per core: infrakit/synth_jobs.py);
 - cold, one process: the same with INFRAKIT_SYNTH_JOBS=1, to show what the split adds;
+- cold, relay: the same as cold with jsii's kernel behind its relay, to show what running it in
+  place adds (infrakit/jsii_kernel.js);
 - local: the local environment alone, empty output directory;
 - warm: every environment again with unchanged inputs (the synth cache answers).
 Each is a fresh `python main.py` process, timed wall-clock; the best of N rounds counts. CPU
@@ -63,6 +65,7 @@ def main() -> None:
         "baseline": [],
         "cold": [],
         "one process": [],
+        "relay": [],
         "local": [],
         "warm": [],
     }
@@ -76,10 +79,12 @@ def main() -> None:
                 "CDKTN_DISABLE_CREATION_STACK": "0",
                 "INFRAKIT_JSII_TYPE_CHECKS": "1",
                 "INFRAKIT_SYNTH_JOBS": "1",
+                "INFRAKIT_JSII_RELAY": "1",
             }
             results["baseline"].append(run(fresh(base, "baseline"), **eager))
             results["cold"].append(run(fresh(base, "cold")))
             results["one process"].append(run(fresh(base, "one"), INFRAKIT_SYNTH_JOBS="1"))
+            results["relay"].append(run(fresh(base, "relay"), INFRAKIT_JSII_RELAY="1"))
             results["local"].append(run(fresh(base, "local"), "local"))
             warm = fresh(base, "warm")
             run(warm)
@@ -90,6 +95,7 @@ def main() -> None:
         "baseline": "naive peer, all environments (usual imports, no cache)",
         "cold": "infrakit, all environments, cold",
         "one process": "infrakit, all environments, cold, in one process",
+        "relay": "infrakit, all environments, cold, behind jsii's relay",
         "local": "infrakit, local alone, cold",
         "warm": "infrakit, all environments, unchanged inputs",
     }

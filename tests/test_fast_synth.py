@@ -1,5 +1,6 @@
-"""Fast synth stays correct: loading provider modules on demand changes no byte of the output, and
-the synth cache is invalidated by every kind of input."""
+"""Fast synth stays correct: loading provider modules on demand, skipping jsii's type checks and
+running its kernel in place change no byte of the output, and the synth cache is invalidated by
+every kind of input."""
 
 from __future__ import annotations
 
@@ -25,9 +26,10 @@ def tree(outdir: Path) -> dict[str, bytes]:
     }
 
 
-def synth_counting_modules(tmp_path: Path, *names: str, eager: bool) -> tuple[Path, int]:
-    """Synthesizes into tmp_path/out with the cache off; returns the output directory and how many
-    AWS provider submodules jsii's Node loaded (tests/loaded_provider_modules.js counts them)."""
+def synth_counting_modules(tmp_path: Path, *names: str, eager: bool) -> tuple[Path, int, int]:
+    """Synthesizes into tmp_path/out with the cache off; returns the output directory, how many
+    AWS provider submodules jsii's kernel loaded and how many Node processes ran
+    (tests/loaded_provider_modules.js counts both). eager: the usual way, as a plain cdktn app runs."""
     counts = tmp_path / "counts"
     env = {
         **os.environ,
@@ -35,8 +37,10 @@ def synth_counting_modules(tmp_path: Path, *names: str, eager: bool) -> tuple[Pa
         "LOADED_PROVIDER_MODULES": str(counts),
         "INFRAKIT_SYNTH_CACHE": "0",
         "INFRAKIT_EAGER_PROVIDER_IMPORTS": "1" if eager else "0",
-        # The usual way also runs jsii's runtime type checks, which a synth skips by default.
+        # The usual way also runs jsii's runtime type checks, which a synth skips by default, and
+        # runs the kernel behind jsii's relay.
         "INFRAKIT_JSII_TYPE_CHECKS": "1" if eager else "0",
+        "INFRAKIT_JSII_RELAY": "1" if eager else "0",
     }
     result = subprocess.run(
         [PYTHON, "main.py", *names, "--outdir", str(tmp_path / "out")],
@@ -47,18 +51,21 @@ def synth_counting_modules(tmp_path: Path, *names: str, eager: bool) -> tuple[Pa
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    return tmp_path / "out", max(int(line) for line in counts.read_text().split())
+    per_process = [int(line) for line in counts.read_text().split()]
+    return tmp_path / "out", max(per_process), len(per_process)
 
 
 def test_provider_modules_loaded_the_usual_way_give_byte_identical_output(synthesized, tmp_path):
-    """Every environment, with every one of the ~2,400 AWS submodules loaded the usual way and
-    jsii's runtime type checks on, gives the bytes of a default synth (checks skipped).
+    """Every environment, with every one of the ~2,400 AWS submodules loaded the usual way,
+    jsii's runtime type checks on and its kernel behind jsii's relay (two Node processes), gives the
+    bytes of a default synth (checks skipped, the kernel in place: tests/test_jsii_kernel.py).
 
     It cannot prove that a construct argument of the wrong type would fail the same way with the
     checks skipped: mypy --strict checks those calls, and the in-process synths of the tests run
     with the checks on (test_jsii_type_checks_run_only_when_asked)."""
-    outdir, loaded = synth_counting_modules(tmp_path, eager=True)
+    outdir, loaded, processes = synth_counting_modules(tmp_path, eager=True)
     assert loaded > 2000
+    assert processes == 2
     assert tree(outdir) == tree(synthesized)
 
 
@@ -103,8 +110,9 @@ def test_jsii_type_checks_run_only_when_asked(tmp_path, asked, checked):
 def test_node_loads_only_the_provider_submodules_a_stack_uses(tmp_path):
     """A synth of dev loads a few dozen of the ~2,400 AWS submodules. Cannot prove how long that
     takes (scripts/bench_synth.py measures it)."""
-    _, loaded = synth_counting_modules(tmp_path, "dev", eager=False)
+    _, loaded, processes = synth_counting_modules(tmp_path, "dev", eager=False)
     assert 10 < loaded < 200
+    assert processes == 1
 
 
 # ----------------------------------------------------------------------------- the cache, end to end

@@ -22,10 +22,11 @@ import pytest
 from infrakit import synth_cache, synth_jobs
 from tests.conftest import ENVIRONMENTS, PYTHON, ROOT, SENTINELS, start_foreground_job
 
-# Preloaded into every Node of a synth: records each jsii kernel (lib/program.js) that starts.
+# Preloaded into every Node of a synth: records each jsii kernel that starts (infrakit/jsii_kernel.js,
+# or lib/program.js behind jsii's relay).
 KERNEL_PROBE = """
 const fs = require("node:fs");
-if (process.argv.some((arg) => arg.endsWith("program.js"))) {
+if (process.argv.some((arg) => arg.endsWith("jsii_kernel.js") || arg.endsWith("program.js"))) {
   fs.appendFileSync(process.env.KERNELS_STARTED, `${process.pid}\\n`);
 }
 """
@@ -188,7 +189,7 @@ def _kernels_in_group(group: int) -> list[int]:
             command = (Path(f"/proc/{pid}/cmdline")).read_bytes()
         except OSError:
             continue
-        if command.rstrip(b"\0").endswith(b"program.js"):
+        if command.rstrip(b"\0").endswith((b"jsii_kernel.js", b"program.js")):
             kernels.append(pid)
     return kernels
 
