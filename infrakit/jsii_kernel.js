@@ -65,6 +65,29 @@ if (process.env.NODE_PRESERVE_SYMLINKS === "1" && !process.execArgv.includes("--
   process.execArgv.push("--preserve-symlinks");
 }
 
+// Asked by `python -m infrakit.jsii_index` (scripts/setup.sh): the kernel's exit waits for the
+// index workers it started, which would otherwise stop with it, unfinished. Node exits, with the
+// status the kernel asked for, once the last of them is done.
+if (process.env.INFRAKIT_JSII_FINISH_INDEXING === "1") {
+  const threads = require("node:worker_threads");
+  const indexing = new Set();
+  const Worker = threads.Worker;
+  threads.Worker = class extends Worker {
+    constructor(file, ...rest) {
+      super(file, ...rest);
+      if (String(file).endsWith("runtime-index-worker.js")) {
+        indexing.add(this);
+        this.once("exit", () => indexing.delete(this));
+      }
+    }
+  };
+  const exit = process.exit.bind(process);
+  process.exit = (code) => {
+    if (indexing.size === 0) exit(code);
+    process.exitCode = code;
+  };
+}
+
 const kernel = new Module(program, module);
 kernel.filename = program;
 kernel.paths = Module._nodeModulePaths(path.dirname(program));

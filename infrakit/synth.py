@@ -327,42 +327,14 @@ def _report_not_writable(outdir: Path, path: Path, reason: str) -> int:
     return EXIT_CONFIG_ERROR
 
 
-NODE_EXIT_SECONDS = 5.0  # as long as jsii's own stop() waits
-
-
 def _stop_jsii_node() -> None:
     """Stop jsii's Node child now, while a Ctrl-C is ours to handle, instead of in jsii's exit hook,
-    where a Ctrl-C (which reaches Node too) prints a broken pipe traceback. Reaches into jsii
-    1.x's process provider; should that change, jsii's own exit hook stops Node as before.
+    where a Ctrl-C (which reaches Node too) prints a broken pipe traceback (jsii_node.stop_kernel).
     Then deletes the temporary directory Node was given, with what a Node ended by Ctrl-C left."""
     try:
-        _ask_node_to_exit()
+        jsii_node.stop_kernel()
     finally:
         jsii_node.remove_own_temporary_directory()
-
-
-def _ask_node_to_exit() -> None:
-    kernel = sys.modules.get("jsii._kernel")
-    if kernel is None:
-        return
-    try:
-        # The provider's process is created on first use; a synth has used it, so this starts nothing.
-        process = kernel.Kernel().provider._process
-        node = process._process  # the subprocess.Popen of jsii's Node
-        # The exit request jsii's stop() sends, then a close; if Node is gone already, the close
-        # drops the request still held in the pipe's buffer.
-        with suppress(OSError):
-            node.stdin.write(b'{"exit":0}\n')
-        with suppress(OSError):
-            node.stdin.close()
-        # stop() waits with subprocess's timeout, which polls every 50 ms: a synth spent 67 ms in
-        # it, measured, where Node is done in a few. Wait here at a millisecond's grain instead.
-        deadline = time.monotonic() + NODE_EXIT_SECONDS
-        while node.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.001)
-        process.stop()  # finds Node gone (or waits as it would have): tidies its threads and files
-    except (AttributeError, OSError, ValueError):
-        pass
 
 
 def output_directory(
