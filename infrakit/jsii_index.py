@@ -101,7 +101,7 @@ def index(packages: Sequence[str]) -> None:
     jsii_node.stop_kernel(
         INDEXING_SECONDS,
         still_waiting=lambda seconds: say(f"still indexing ({seconds:.0f} s)"),
-        every=10.0,
+        every=5.0,
     )
     say(f"indexed in {time.monotonic() - started:.0f} s")
 

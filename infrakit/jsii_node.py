@@ -117,9 +117,9 @@ def run_kernel_in_place() -> None:
 
     jsii's runtime script starts a second Node for the kernel and copies every message between
     the two: each of a synth's ~600 round trips passed through both Nodes, and each synth started
-    two. In place, a cold synth of every environment took 19 % less CPU and 21 % less time
-    (scripts/bench_synth.py compares the two). What the kernel's JavaScript prints reaches this
-    process as the relay sends it, and the output is the same, byte for byte
+    two. In place, a cold synth of every environment took 10 to 20 % less time and CPU, measured
+    side by side in five runs (scripts/bench_synth.py prints both). What the kernel's JavaScript
+    prints reaches this process as the relay sends it, and the output is the same, byte for byte
     (tests/test_fast_synth.py).
 
     Left to jsii when JSII_RUNTIME names a script of the user's own, when INFRAKIT_JSII_RELAY=1,

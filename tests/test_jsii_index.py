@@ -104,11 +104,11 @@ def test_a_kernel_not_asked_to_finish_indexing_stops_before_the_index_is_written
 
 
 def test_waiting_for_the_index_says_so(cache):
-    """The kernel's exit waits for an index worker held for 12 s, saying so every 10 s."""
-    result = index({**cache, "HOLD_WORKER_MS": "12000"}, PACKAGE)
+    """The kernel's exit waits for an index worker held for 6.5 s, saying so every 5 s."""
+    result = index({**cache, "HOLD_WORKER_MS": "6500"}, PACKAGE)
 
     assert result.returncode == 0, result.stderr
-    assert "infrakit: still indexing (10 s)\n" in result.stderr
+    assert "infrakit: still indexing (5 s)\n" in result.stderr
     assert len(index_files(cache)) == 3
 
 
