@@ -9,6 +9,9 @@ a half-written stack.
 from __future__ import annotations
 
 import argparse
+import ast
+import atexit
+import json
 import os
 import signal
 import sys
@@ -135,18 +138,24 @@ def _child(group: Sequence[Environment], part: Path) -> NoReturn:
     """Synthesize `group` into `part` and exit: 0 done, 130 interrupted, 1 failed (the traceback
     printed, as a one-process synth prints it). Never returns into the parent's code."""
     code = 1
+    node_stopped = False
     try:
         _run_app(group, part)
         code = 0
-    except BaseException:  # noqa: BLE001 - a child reports through its exit status
+    except BaseException as error:  # noqa: BLE001 - a child reports through its exit status
         ctrl_c = _active
         if ctrl_c is not None and ctrl_c.pressed:
             code = EXIT_INTERRUPTED
+        elif _node_stopped(error):
+            node_stopped = True
         else:
             traceback.print_exc()
     finally:
         with suppress(BaseException):
-            _stop_jsii_node()
+            if node_stopped:
+                _report_node_stopped()  # nothing to stop; asking would start another Node
+            else:
+                _stop_jsii_node()
             if code == 0 and isinstance(sys.stderr, _HeldFromOtherThreads):
                 sys.stderr.release()  # what Node said on stderr, as the parent does at its end
             sys.stdout.flush()
@@ -188,12 +197,14 @@ def main(argv: Sequence[str], *, default_environments_dir: Path, app_file: Path)
             return _synthesize_command(args, default_environments_dir, app_file, ctrl_c)
         except KeyboardInterrupt:
             return _report_interrupt(ctrl_c)
-        except Exception:
+        except Exception as error:
             # jsii's Node child is in our process group: the same Ctrl-C ends it, and the next
             # call into jsii fails with a broken pipe or an empty reply before Python has
             # raised KeyboardInterrupt.
             if ctrl_c.pressed:
                 return _report_interrupt(ctrl_c)
+            if _node_stopped(error):
+                return _report_node_stopped()
             raise
 
 
@@ -438,16 +449,33 @@ class _HeldFromOtherThreads:
             self.real.flush()
 
     def release(self) -> None:
+        previous: str | bytes = ""
         for item in self.held:
             if isinstance(item, bytes):
                 self.real.buffer.write(item)
+            elif item == "\n" and _unwrapped(previous) is not None:
+                pass  # print()'s own newline after a bytes line, which ends in one already
             else:
-                self.real.write(item)
+                self.real.write(_unwrapped(item) or item)
+            previous = item
         self.held.clear()
         self.real.flush()
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.real, name)
+
+
+def _unwrapped(item: str | bytes) -> str | None:
+    """A line Node wrote on its stderr outside JavaScript, which jsii prints as a bytes repr
+    (`b'node: bad option\\n'`: stderr_sink in jsii/_kernel/providers/process.py), as text;
+    None for anything else."""
+    if not isinstance(item, str) or not item.startswith(("b'", 'b"')) or not item.endswith(("\\n'", '\\n"')):
+        return None
+    try:
+        value = ast.literal_eval(item)
+    except (SyntaxError, ValueError):
+        return None
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else None
 
 
 class _HeldBytes:
@@ -498,8 +526,8 @@ _active: _CtrlC | None = None
 def _ctrl_c_recorded() -> Iterator[_CtrlC]:
     """Raise KeyboardInterrupt on the first Ctrl-C, as Python does, and remember that it came.
 
-    jsii's two Node processes are in our process group, so the same Ctrl-C ends them, and on
-    the way out they complain on a stderr pipe that jsii copies to ours ("Error on jsii API
+    jsii's Node (two behind jsii's relay) is in our process group, so the same Ctrl-C ends it, and
+    on the way out it may complain on a stderr pipe that jsii copies to ours ("Error on jsii API
     channel", and at exit a broken pipe in jsii's atexit hook). None of that is the user's to
     read: from the first Ctrl-C on, sys.stderr is silenced and the one line about the interrupt
     goes to the real stderr. Later Ctrl-Cs are ignored so that cleaning up is not cut short.
@@ -547,6 +575,45 @@ def _ctrl_c_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+JSII_CHANNEL = Path("jsii", "_kernel", "providers", "process.py")
+NODE_STOPPED = (
+    "infrakit: jsii's Node stopped before the synthesis was done; what it said, if anything, is above. Check "
+    "NODE_OPTIONS and JSII_NODE. Nothing was replaced"
+)
+
+
+def _node_stopped(error: BaseException) -> bool:
+    """error is jsii's channel to its Node finding it gone, with no Ctrl-C: an empty reply (a
+    JSONDecodeError) or a broken pipe, raised where jsii talks to Node. Node has said why on its
+    stderr, which jsii copies to ours: a NODE_OPTIONS it refuses, say, or memory it ran out of."""
+    if not isinstance(error, (json.JSONDecodeError, BrokenPipeError, ConnectionResetError)):
+        return False
+    return any(
+        Path(frame.filename).parts[-4:] == JSII_CHANNEL.parts
+        for frame in traceback.extract_tb(error.__traceback__)
+    )
+
+
+def _report_node_stopped() -> int:
+    """What Node said first (held until now, as every line from jsii's thread is), then one line.
+    jsii's exit hook will still write an exit request to the Node that is gone: its broken pipe,
+    which Python would print as a traceback, is the failure just reported. Exit hooks run last
+    registered first, so the one registered here runs before jsii's."""
+    if isinstance(sys.stderr, _HeldFromOtherThreads):
+        sys.stderr.release()
+    print(NODE_STOPPED, file=sys.stderr)
+    atexit.register(_broken_pipes_reported)
+    return 1
+
+
+def _broken_pipes_reported() -> None:
+    def hook(unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, BrokenPipeError):
+            sys.__unraisablehook__(unraisable)
+
+    sys.unraisablehook = hook
 
 
 def _report_interrupt(ctrl_c: _CtrlC) -> int:
