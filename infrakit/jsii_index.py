@@ -145,12 +145,18 @@ def main(argv: Sequence[str]) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, ctrl_c)
+    sys.stderr = jsii_node.NodeLinesAsText(sys.stderr)
     try:
         index(missing)
     except BaseException as error:  # noqa: BLE001 - any failure leaves synths working, only slower
         if pressed or isinstance(error, KeyboardInterrupt):
             say("indexing interrupted; the next run finishes it (synths work meanwhile, only slower)")
             return EXIT_INTERRUPTED
+        if jsii_node.node_stopped(error):
+            jsii_node.no_broken_pipe_at_exit()
+            error = RuntimeError(
+                "jsii's Node stopped; what it said, if anything, is above. Check NODE_OPTIONS and JSII_NODE"
+            )
         say(f"could not index {', '.join(missing)}: {error} (synths work, only slower)")
         return 1
     finally:

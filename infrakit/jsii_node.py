@@ -7,13 +7,16 @@ jsii's own runtime script) with this process's environment, NODE_OPTIONS include
 
 from __future__ import annotations
 
+import ast
 import atexit
 import importlib.util
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
+import traceback
 import types
 import typing
 from collections.abc import Callable, Iterator
@@ -243,14 +246,15 @@ def stop_kernel(
 ) -> None:
     """Ask jsii's Node to exit and wait up to wait_seconds for it (calling still_waiting with the
     seconds waited so far, every `every` seconds), then let jsii tidy its threads and files.
-    Does nothing if jsii never started its Node. Reaches into jsii 1.x's process provider; should
-    that change, jsii's own exit hook stops Node as before."""
+    Does nothing if jsii never started its Node, or its Node never answered. Reaches into jsii
+    1.x's process provider; should that change, jsii's own exit hook stops Node as before."""
     kernel = sys.modules.get("jsii._kernel")
     if kernel is None:
         return
     try:
-        # The provider's process is created on first use; a synth has used it, so this starts nothing.
-        process = kernel.Kernel().provider._process
+        process = _started_node_process(kernel.Kernel().provider)
+        if process is None:
+            return
         node = process._process  # the subprocess.Popen of jsii's Node
         # The exit request jsii's stop() sends, then a close; if Node is gone already, the close
         # drops the request still held in the pipe's buffer.
@@ -270,3 +274,78 @@ def stop_kernel(
         process.stop()  # finds Node gone (or waits as it would have): tidies its threads and files
     except (AttributeError, OSError, ValueError):
         pass
+
+
+def _started_node_process(provider: object) -> typing.Any:
+    """jsii's _NodeProcess, if one started and answered; else None. ProcessProvider._process
+    starts one when read and keeps it only once it has answered (memoized_property in
+    jsii/_utils.py keeps it in a list in the getter's closure), so reading it after a Node that
+    never answered would start another: the list is looked at instead, where it is."""
+    getter = getattr(getattr(type(provider), "_process", None), "fget", None)
+    for cell in getattr(getter, "__closure__", None) or ():
+        kept = cell.cell_contents
+        if isinstance(kept, list):
+            return kept[0] if kept else None
+    return getattr(provider, "_process", None)  # another jsii: as before
+
+
+def node_line(item: str | bytes) -> str | None:
+    """A line Node wrote on its stderr outside JavaScript (a refused NODE_OPTIONS, say), which
+    jsii prints as a bytes repr (`b'node: bad option\\n'`: stderr_sink in
+    jsii/_kernel/providers/process.py), as text; None for anything else."""
+    if not isinstance(item, str) or not item.startswith(("b'", 'b"')) or not item.endswith(("\\n'", '\\n"')):
+        return None
+    try:
+        value = ast.literal_eval(item)
+    except (SyntaxError, ValueError):
+        return None
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else None
+
+
+def no_broken_pipe_at_exit() -> None:
+    """For a Node that stopped on its own, once that is reported: jsii's exit hook still writes an
+    exit request to it, and Python would print the broken pipe as a traceback. Exit hooks run
+    last registered first, so the hook registered here runs before jsii's and silences that."""
+
+    def quiet() -> None:
+        def hook(unraisable: sys.UnraisableHookArgs) -> None:
+            if not isinstance(unraisable.exc_value, BrokenPipeError):
+                sys.__unraisablehook__(unraisable)
+
+        sys.unraisablehook = hook
+
+    atexit.register(quiet)
+
+
+JSII_CHANNEL = ("jsii", "_kernel", "providers", "process.py")
+
+
+def node_stopped(error: BaseException) -> bool:
+    """error is jsii's channel to its Node finding it gone: an empty reply (a JSONDecodeError) or a
+    broken pipe, raised where jsii talks to Node. Node has said why on its stderr, which jsii
+    copies to ours: a NODE_OPTIONS it refuses, say, or memory it ran out of. (Or a Ctrl-C ended
+    it: the caller knows whether one came.)"""
+    if not isinstance(error, (json.JSONDecodeError, BrokenPipeError, ConnectionResetError)):
+        return False
+    frames = traceback.extract_tb(error.__traceback__)
+    return any(Path(frame.filename).parts[-4:] == JSII_CHANNEL for frame in frames)
+
+
+class NodeLinesAsText:
+    """sys.stderr while jsii's Node runs: the lines jsii prints as a bytes repr (node_line) are
+    written as text, without print()'s extra newline; everything else goes straight through."""
+
+    def __init__(self, real: typing.TextIO):
+        self.real = real
+        self._newline_due = False
+
+    def write(self, text: str) -> int:
+        if self._newline_due and text == "\n":
+            self._newline_due = False
+            return len(text)
+        line = node_line(text)
+        self._newline_due = line is not None
+        return self.real.write(text if line is None else line)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.real, name)

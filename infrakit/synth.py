@@ -9,9 +9,6 @@ a half-written stack.
 from __future__ import annotations
 
 import argparse
-import ast
-import atexit
-import json
 import os
 import signal
 import sys
@@ -146,7 +143,7 @@ def _child(group: Sequence[Environment], part: Path) -> NoReturn:
         ctrl_c = _active
         if ctrl_c is not None and ctrl_c.pressed:
             code = EXIT_INTERRUPTED
-        elif _node_stopped(error):
+        elif jsii_node.node_stopped(error):
             node_stopped = True
         else:
             traceback.print_exc()
@@ -203,7 +200,7 @@ def main(argv: Sequence[str], *, default_environments_dir: Path, app_file: Path)
             # raised KeyboardInterrupt.
             if ctrl_c.pressed:
                 return _report_interrupt(ctrl_c)
-            if _node_stopped(error):
+            if jsii_node.node_stopped(error):
                 return _report_node_stopped()
             raise
 
@@ -453,29 +450,16 @@ class _HeldFromOtherThreads:
         for item in self.held:
             if isinstance(item, bytes):
                 self.real.buffer.write(item)
-            elif item == "\n" and _unwrapped(previous) is not None:
+            elif item == "\n" and jsii_node.node_line(previous) is not None:
                 pass  # print()'s own newline after a bytes line, which ends in one already
             else:
-                self.real.write(_unwrapped(item) or item)
+                self.real.write(jsii_node.node_line(item) or item)
             previous = item
         self.held.clear()
         self.real.flush()
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.real, name)
-
-
-def _unwrapped(item: str | bytes) -> str | None:
-    """A line Node wrote on its stderr outside JavaScript, which jsii prints as a bytes repr
-    (`b'node: bad option\\n'`: stderr_sink in jsii/_kernel/providers/process.py), as text;
-    None for anything else."""
-    if not isinstance(item, str) or not item.startswith(("b'", 'b"')) or not item.endswith(("\\n'", '\\n"')):
-        return None
-    try:
-        value = ast.literal_eval(item)
-    except (SyntaxError, ValueError):
-        return None
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else None
 
 
 class _HeldBytes:
@@ -577,43 +561,19 @@ def _ctrl_c_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-JSII_CHANNEL = Path("jsii", "_kernel", "providers", "process.py")
 NODE_STOPPED = (
     "infrakit: jsii's Node stopped before the synthesis was done; what it said, if anything, is above. Check "
     "NODE_OPTIONS and JSII_NODE. Nothing was replaced"
 )
 
 
-def _node_stopped(error: BaseException) -> bool:
-    """error is jsii's channel to its Node finding it gone, with no Ctrl-C: an empty reply (a
-    JSONDecodeError) or a broken pipe, raised where jsii talks to Node. Node has said why on its
-    stderr, which jsii copies to ours: a NODE_OPTIONS it refuses, say, or memory it ran out of."""
-    if not isinstance(error, (json.JSONDecodeError, BrokenPipeError, ConnectionResetError)):
-        return False
-    return any(
-        Path(frame.filename).parts[-4:] == JSII_CHANNEL.parts
-        for frame in traceback.extract_tb(error.__traceback__)
-    )
-
-
 def _report_node_stopped() -> int:
-    """What Node said first (held until now, as every line from jsii's thread is), then one line.
-    jsii's exit hook will still write an exit request to the Node that is gone: its broken pipe,
-    which Python would print as a traceback, is the failure just reported. Exit hooks run last
-    registered first, so the one registered here runs before jsii's."""
+    """What Node said first (held until now, as every line from jsii's thread is), then one line."""
     if isinstance(sys.stderr, _HeldFromOtherThreads):
         sys.stderr.release()
     print(NODE_STOPPED, file=sys.stderr)
-    atexit.register(_broken_pipes_reported)
+    jsii_node.no_broken_pipe_at_exit()
     return 1
-
-
-def _broken_pipes_reported() -> None:
-    def hook(unraisable: sys.UnraisableHookArgs) -> None:
-        if not isinstance(unraisable.exc_value, BrokenPipeError):
-            sys.__unraisablehook__(unraisable)
-
-    sys.unraisablehook = hook
 
 
 def _report_interrupt(ctrl_c: _CtrlC) -> int:

@@ -137,6 +137,18 @@ def test_ctrl_c_while_indexing_prints_one_line_exits_130_and_the_next_run_finish
     assert len(index_files(cache)) == 3
 
 
+def test_a_node_that_will_not_start_is_reported_in_lines_not_a_traceback(cache):
+    """Node refuses the NODE_OPTIONS: what it said, as text and once (stopping the kernel must not
+    start another Node to ask it), then one line; exit 1. Setup carries on after that."""
+    result = index({**cache, "NODE_OPTIONS": "--no-opt"}, PACKAGE)
+
+    assert result.returncode == 1
+    assert result.stderr.count(": --no-opt is not allowed in NODE_OPTIONS\n") == 1
+    assert result.stderr.endswith("Check NODE_OPTIONS and JSII_NODE (synths work, only slower)\n")
+    assert "Traceback" not in result.stderr
+    assert "b'" not in result.stderr
+
+
 def test_usage_and_a_cache_turned_off(cache):
     unknown = index(cache, "no_such_package")
     assert unknown.returncode == jsii_index.EXIT_USAGE
