@@ -149,10 +149,9 @@ def _child(group: Sequence[Environment], part: Path) -> NoReturn:
             traceback.print_exc()
     finally:
         with suppress(BaseException):
+            _stop_jsii_node()  # and its temporary directory: os._exit below runs no exit hook
             if node_stopped:
-                _report_node_stopped()  # nothing to stop; asking would start another Node
-            else:
-                _stop_jsii_node()
+                _report_node_stopped()
             if code == 0 and isinstance(sys.stderr, _HeldFromOtherThreads):
                 sys.stderr.release()  # what Node said on stderr, as the parent does at its end
             sys.stdout.flush()

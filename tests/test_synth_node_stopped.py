@@ -65,17 +65,22 @@ def test_a_node_that_exits_mid_synth_fails_it_with_one_line_and_replaces_nothing
     for name in ("dev", "local"):
         (environments / f"{name}.toml").write_text((ENVIRONMENTS / f"{name}.toml").read_text())
 
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+
     result = main_py(
         tmp_path,
         "--environments-dir",
         str(environments),
         options=f'--require "{probe}"',
         INFRAKIT_SYNTH_JOBS=jobs,
+        TMPDIR=str(temporary),
     )
 
     assert result.returncode == 1
     assert synth.NODE_STOPPED in result.stderr
     assert "Traceback" not in result.stderr
+    assert list(temporary.iterdir()) == []  # Node's own directory (infrakit-node-*) removed too
     assert not any((tmp_path / "out").rglob("*"))  # nothing written, no staging left behind
 
 
